@@ -13,6 +13,12 @@ export interface PciBar {
   range: Omit<AccessRange, 'base' | 'length'>;
   /** Memory BARs only: prefetchable bit. */
   prefetchable?: boolean;
+  /**
+   * Memory BARs only: the BAR is plain memory backed by this array (a framebuffer). The machine
+   * maps it straight into the guest's physical address space, so guest accesses never call
+   * `range` handlers. `backing.length` must equal `size`.
+   */
+  backing?: Uint8Array;
 }
 
 export interface PciFunctionInfo {
