@@ -121,15 +121,9 @@ export class StdVga implements Device {
     io.register({ owner, base: 0x3ba, length: 1, read: () => this.readPort(0x3ba), write: (_o, _s, v) => this.writePort(0x3ba, v) });
     io.register({ owner, base: 0x3d4, length: 2, read: (o) => this.readPort(0x3d4 + o), write: (o, _s, v) => this.writePort(0x3d4 + o, v) });
     io.register({ owner, base: 0x3da, length: 1, read: () => this.readPort(0x3da), write: (_o, _s, v) => this.writePort(0x3da, v) });
-    // 0x1CE index, 0x1CF data; 0x1D0 is a second data port (older Bochs BIOSes use it).
-    io.register({
-      owner: 'vga-vbe',
-      base: 0x1ce,
-      length: 3,
-      sizes: 1 | 2,
-      read: (o) => (o === 0 ? this.vbe.index : this.vbe.readData()),
-      write: (o, _s, v) => this.writeVbe(o === 0 ? 0 : 1, v),
-    });
+    // 0x1CE index, 0x1CF data; 0x1D0 is a second data port (older Bochs BIOSes use it), so the
+    // range reaches 0x1D1 for a word access there.
+    io.register({ owner: 'vga-vbe', base: 0x1ce, length: 4, sizes: 1 | 2, read: (o, s) => this.readVbe(o, s), write: (o, s, v) => this.writeVbe(o, s, v) });
     mmio.register({
       owner,
       base: LEGACY_WINDOW_BASE,
@@ -502,9 +496,20 @@ export class StdVga implements Device {
 
   // ---- VBE and PCI BARs -------------------------------------------------------------------
 
-  private writeVbe(port: 0 | 1, value: number): void {
-    if (port === 0) this.vbe.index = value & 0xffff;
-    else this.vbe.writeData(value);
+  /**
+   * The VBE ports are 16-bit registers. A byte access to 0x1CE or a data port reaches the low
+   * byte of the register (a byte write zero-extends); 0x1D1 alone is the high byte of the data.
+   */
+  private readVbe(offset: number, size: AccessSize): number {
+    if (offset === 0) return size === 2 ? this.vbe.index : this.vbe.index & 0xff;
+    const data = this.vbe.readData();
+    if (offset === 3) return data >> 8;
+    return size === 2 ? data : data & 0xff;
+  }
+
+  private writeVbe(offset: number, _size: AccessSize, value: number): void {
+    if (offset === 0) this.vbe.index = value & 0xffff;
+    else if (offset !== 3) this.vbe.writeData(value);
     this.generation++;
   }
 
