@@ -13,8 +13,8 @@
  *   a packet is never split. Large accumulated motion is sent as several in-range packets;
  *   the overflow bits appear only when one packet must carry more than 9 bits (remote-mode
  *   reads, or 2:1 scaling of a large step).
- * - A command from the controller discards unsent packets so the acknowledge comes next, as a
- *   real mouse aborts a transmission when the host takes the line.
+ * - A command from the controller discards unsent motion packets (not earlier replies) so the
+ *   acknowledge comes next, as a real mouse aborts a transmission when the host takes the line.
  */
 import { checkStateVersion, type Device, type DeviceState } from '../bus/device.ts';
 
@@ -23,6 +23,8 @@ export interface Ps2MouseOptions {
 }
 
 const QUEUE_SIZE = 16;
+/** Marks queued bytes that belong to motion packets (dropped when a command arrives). */
+const PACKET_BYTE = 0x100;
 const ACK = 0xfa;
 const RESEND = 0xfe;
 const VALID_RATES = new Set([10, 20, 40, 60, 80, 100, 200]);
@@ -136,7 +138,7 @@ export class Ps2Mouse implements Device {
       this.dz -= z;
       const sx = this.scaling21 ? scale21(x) : x;
       const sy = this.scaling21 ? scale21(y) : y;
-      this.queue.push(...this.packet(sx, sy, z));
+      for (const b of this.packet(sx, sy, z)) this.queue.push(b | PACKET_BYTE);
       sent = true;
     }
     if (sent && notify) this.onOutput();
@@ -172,7 +174,7 @@ export class Ps2Mouse implements Device {
   }
 
   readOutput(): number {
-    const byte = this.queue.shift() ?? 0;
+    const byte = (this.queue.shift() ?? 0) & 0xff;
     this.lastSent = byte;
     // Room again: coalesced motion joins the queue. No notification: the controller is the
     // caller and looks for more output itself once this byte has been read by the guest.
@@ -189,7 +191,7 @@ export class Ps2Mouse implements Device {
     } else if (this.wrap && byte !== 0xff && byte !== 0xec) {
       this.queue.push(byte);
     } else {
-      this.queue = [];
+      this.queue = this.queue.filter((b) => (b & PACKET_BYTE) === 0);
       this.command(byte);
     }
     this.onOutput();
@@ -315,7 +317,7 @@ export class Ps2Mouse implements Device {
 
   loadState(state: DeviceState): void {
     checkStateVersion(this.name, state, 1);
-    this.queue = Array.from(state.queue as ArrayLike<number>, (b) => b & 0xff);
+    this.queue = Array.from(state.queue as ArrayLike<number>, (b) => b & (PACKET_BYTE | 0xff));
     this.pendingCommand = Number(state.pendingCommand);
     this.lastSent = Number(state.lastSent);
     this.reporting = Boolean(state.reporting);
