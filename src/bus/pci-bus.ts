@@ -39,7 +39,7 @@ export interface PciBusOptions {
   /**
    * Memory BARs with `backing` are plain memory: the bus asks the machine to map (`backing`)
    * or unmap (`null`) them at `address` instead of registering MMIO handlers. Without this
-   * callback the bus serves them through an MMIO range over the array.
+   * callback the bus registers the BAR's handlers (or, if it has none, the array) as MMIO.
    */
   onDirectMemoryMap?: (address: number, backing: Uint8Array | null) => void;
 }
@@ -344,7 +344,9 @@ export class PciBus implements Device {
       return { address, space: 'direct' };
     }
     const handlers = bar.range;
-    const backing = bar.kind === 'memory' ? bar.backing : undefined;
+    // Without the machine's direct mapping, a backed BAR is served by its handlers, or failing
+    // those by the backing array itself.
+    const backing = bar.kind === 'memory' && !handlers.read && !handlers.write ? bar.backing : undefined;
     const range: AccessRange = backing
       ? {
           owner: handlers.owner,

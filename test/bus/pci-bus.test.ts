@@ -155,6 +155,28 @@ describe('PciBus', () => {
     expect(mmio.read(0xfebf0010, 4)).toBe(0xffffffff);
   });
 
+  it('serves a backed BAR through MMIO when the machine does not map it directly', () => {
+    const { mmio, pci } = setup();
+    const plain = new Uint8Array(0x1000);
+    const handled = new Uint8Array(0x1000);
+    const seen: number[] = [];
+    pci.addFunction(2, 0, fn({
+      vendorId: 1, deviceId: 2, classCode: 0x030000,
+      bars: [
+        { kind: 'memory', size: 0x1000, range: { owner: 'plain' }, backing: plain },
+        { kind: 'memory', size: 0x1000, range: { owner: 'handled', read: (o) => (seen.push(o), 0x42) }, backing: handled },
+      ],
+    }));
+    pci.configWrite(0, 2, 0, 0x10, 4, 0xe0000000);
+    pci.configWrite(0, 2, 0, 0x14, 4, 0xe0001000);
+    pci.configWrite(0, 2, 0, 4, 2, 2);
+    mmio.write(0xe0000010, 4, 0x11223344);
+    expect(Array.from(plain.subarray(0x10, 0x14))).toEqual([0x44, 0x33, 0x22, 0x11]);
+    expect(mmio.read(0xe0000012, 2)).toBe(0x1122);
+    expect(mmio.read(0xe0001008, 1)).toBe(0x42);
+    expect(seen).toEqual([8]);
+  });
+
   it('exposes the expansion ROM when its enable bit and memory decoding are on', () => {
     const { mmio, pci } = setup();
     const rom = new Uint8Array(3000);

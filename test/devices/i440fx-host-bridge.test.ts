@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { IoBus } from '../../src/bus/io-bus.ts';
 import { MmioMap } from '../../src/bus/mmio-map.ts';
+import type { PciFunction } from '../../src/bus/pci.ts';
 import { PciBus } from '../../src/bus/pci-bus.ts';
 import { I440fxHostBridge } from '../../src/devices/i440fx-host-bridge.ts';
 
@@ -62,6 +63,30 @@ describe('I440fxHostBridge', () => {
     expect(io.read(0xcfc, 4)).toBe(0xffffffff);
     io.write(0xcfc, 4, 0x12345678); // ignored
     expect(cfgRead(0, 0, 0, 4)).toBe(0x12378086);
+  });
+
+  it('sizes and maps a BAR of another function through configuration cycles', () => {
+    const { io, pci, cfgRead, cfgWrite } = setup();
+    const regs = new Uint8Array(0x100);
+    const nic: PciFunction = {
+      info: {
+        vendorId: 0x10ec, deviceId: 0x8139, classCode: 0x020000, interruptPin: 1,
+        bars: [{ kind: 'io', size: 0x100, range: { owner: 'rtl8139', read: (o) => regs[o], write: (o, _s, v) => { regs[o] = v; } } }],
+      },
+      config: new Uint8Array(256),
+    };
+    pci.addFunction(3, 0, nic);
+    expect(cfgRead(3, 0, 0, 4)).toBe(0x813910ec);
+    cfgWrite(3, 0, 0x10, 4, 0xffffffff);
+    expect(cfgRead(3, 0, 0x10, 4)).toBe(0xffffff01);
+    cfgWrite(3, 0, 0x10, 4, 0xc000);
+    cfgWrite(3, 0, 0x04, 2, 0x0001);
+    io.write(0xc037, 1, 0x10);
+    expect(regs[0x37]).toBe(0x10);
+    expect(io.read(0xc037, 1)).toBe(0x10);
+    cfgWrite(3, 0, 0x04, 2, 0x0000);
+    expect(io.read(0xc037, 1)).toBe(0xff);
+    expect(cfgRead(3, 1, 0, 4)).toBe(0xffffffff);
   });
 
   it('passes byte accesses at 0xCF9 to the reset control register', () => {
