@@ -206,7 +206,14 @@ export class PciBus implements Device {
   private fillHeader(s: Slot): void {
     const c = s.f.config;
     const info = s.f.info;
+    // The capability pointer and MIN_GNT/MAX_LAT are the device's read-only values: keep them.
+    const capabilities = c[PCI_CAPABILITY_LIST];
+    const minGrant = c[0x3e];
+    const maxLatency = c[0x3f];
     c.fill(0, 0, 0x40);
+    c[PCI_CAPABILITY_LIST] = capabilities;
+    c[0x3e] = minGrant;
+    c[0x3f] = maxLatency;
     put16(c, PCI_VENDOR_ID, info.vendorId);
     put16(c, PCI_DEVICE_ID, info.deviceId);
     put16(c, PCI_COMMAND, s.defaults.command ?? 0);

@@ -78,6 +78,9 @@ describe('PciBus', () => {
     expect(pci.configRead(0, 0, 0, 6, 2) & 0x10).toBe(0);
     f.config[0x34] = 0x40;
     expect(pci.configRead(0, 0, 0, 6, 2) & 0x10).toBe(0x10);
+    pci.configWrite(0, 0, 0, 0x34, 1, 0x80); // read-only
+    pci.reset(); // and the device's own, kept across reset
+    expect(pci.configRead(0, 0, 0, 0x34, 1)).toBe(0x40);
   });
 
   it('sizes BARs: all ones read back the size mask with the type bits', () => {
