@@ -66,6 +66,15 @@ function allocate(width: number, height: number, out?: Uint8ClampedArray): { fra
   return { frame: { width, height, rgba }, pixels };
 }
 
+/** The planes as one dword per plane offset (plane p in byte p); copies if `vram` is unaligned. */
+function planeWords(vram: Uint8Array): Uint32Array {
+  const count = vram.length >> 2;
+  if (vram.byteOffset % 4 === 0) return new Uint32Array(vram.buffer, vram.byteOffset, count);
+  const copy = new Uint8Array(Math.min(vram.length, 0x40000) & ~3);
+  copy.set(vram.subarray(0, copy.length));
+  return new Uint32Array(copy.buffer);
+}
+
 function renderBlank(state: VgaDisplayState, out?: Uint8ClampedArray): Frame {
   // Keep the size of the mode being set up if it is sane, so the viewer does not jump around.
   const kind = state.graphics[6] & 1 ? 'graphics' : 'text';
@@ -131,10 +140,14 @@ function renderText(state: VgaDisplayState, vram: Uint8Array, out?: Uint8Clamped
         const y = row * g.charHeight + line;
         if (y >= frame.height) break;
         let bits = vram[(((glyphAt + line) % planes) << 2) | 2];
-        if ((isCursor && line >= cursorStart && line <= cursorEnd) || (underline && line === underlineLine)) bits = 0xff;
+        let ninth = ninthFromGlyph && (bits & 1) !== 0;
+        if ((isCursor && line >= cursorStart && line <= cursorEnd) || (underline && line === underlineLine)) {
+          bits = 0xff; // the cursor and the underline cover the whole cell, ninth dot included
+          ninth = true;
+        }
         let p = y * width + col * g.charWidth;
         for (let bit = 7; bit >= 0; bit--) pixels[p++] = (bits >> bit) & 1 ? fg : bg;
-        if (g.charWidth === 9) pixels[p] = (ninthFromGlyph || bits === 0xff) && bits & 1 ? fg : bg;
+        if (g.charWidth === 9) pixels[p] = ninth ? fg : bg;
       }
     }
   }
@@ -186,8 +199,7 @@ function renderGraphics(state: VgaDisplayState, vram: Uint8Array, out?: Uint8Cla
   const stride = rowStride(crtc);
   const planeEnable = state.attribute[0x12] & 0x0f;
   const dacMask = state.dacMask;
-  const planes = vram.length >> 2;
-  const words = new Uint32Array(vram.buffer, vram.byteOffset, planes);
+  const words = planeWords(vram);
   const clocks = Math.min(g.charClocks, Math.ceil(frame.width / (g.mode256 ? 4 : 8)));
 
   for (let y = 0; y < frame.height; y++) {
@@ -202,7 +214,7 @@ function renderGraphics(state: VgaDisplayState, vram: Uint8Array, out?: Uint8Cla
     let p = y * frame.width;
     for (let k = 0; k < clocks; k++) {
       const address = planeAddress(crtc, (base + row * stride + k) & 0xffff, rowScan);
-      const latch = words[address % planes];
+      const latch = words[address % words.length];
       if (g.mode256) {
         for (let plane = 0; plane < 4; plane++) pixels[p++] = dac[(latch >>> (plane * 8)) & dacMask];
       } else if (g.interleave) {
@@ -285,13 +297,12 @@ function renderPlanarVbe(state: VgaDisplayState, vram: Uint8Array, out?: Uint8Cl
   const { frame, pixels } = allocate(v.xres, v.yres, out);
   const colors = attributePalette(state, dacPalette(state));
   const planeEnable = state.attribute[0x12] & 0x0f;
-  const planes = vram.length >> 2;
-  const words = new Uint32Array(vram.buffer, vram.byteOffset, planes);
+  const words = planeWords(vram);
   for (let y = 0; y < frame.height; y++) {
     let p = y * frame.width;
     for (let x = 0; x < frame.width; x++) {
       const pos = (v.yOffset + y) * v.virtWidth + v.xOffset + x;
-      const latch = words[Math.floor(pos / 8) % planes];
+      const latch = words[Math.floor(pos / 8) % words.length];
       const bit = 7 - (pos & 7);
       const index = ((latch >>> bit) & 1) | ((latch >>> (bit + 7)) & 2) | ((latch >>> (bit + 14)) & 4) | ((latch >>> (bit + 21)) & 8);
       pixels[p++] = colors[index & planeEnable];

@@ -20,7 +20,7 @@ function textScreen() {
   setDac(io, 0x01, 0, 0, 42);
   setDac(io, 0x3f, 63, 63, 63);
   setDac(io, 0x3e, 63, 63, 21);
-  loadFont(io, mmio, new Map([[0x48, H], [0x69, I], [0xc4, BAR]]));
+  loadFont(io, mmio, new Map([[0x48, H], [0x69, I], [0xc4, BAR], [0x2d, BAR]]));
   const put = (cell: number, code: number, attr: number) => {
     mmio.write(0xb8000 + cell * 2, 1, code);
     mmio.write(0xb8001 + cell * 2, 1, attr);
@@ -29,6 +29,7 @@ function textScreen() {
   put(1, 0x69, 0x1f);
   put(2, 0xc4, 0x1f);
   put(3, 0x48, 0x1e); // yellow (colour 14 -> AR0E = 0x3E) on blue
+  put(4, 0x2d, 0x1f); // the same bar glyph outside 0xC0-0xDF
   return { ...card, put };
 }
 
@@ -56,6 +57,8 @@ describe('renderFrame: text modes', () => {
     expect(pixel(f, 8, 6)).toEqual(blue);
     // ...and repeats the eighth for 0xC0-0xDF when line graphics are on (AR10 bit 2).
     expect(pixel(f, 2 * 9 + 8, 7)).toEqual(white);
+    expect(pixel(f, 4 * 9 + 7, 7)).toEqual(white);
+    expect(pixel(f, 4 * 9 + 8, 7)).toEqual(blue);
     // An untouched cell shows glyph 0 in colour 0: black.
     expect(pixel(f, 79 * 9, 399)).toEqual([0, 0, 0, 255]);
   });
@@ -317,6 +320,17 @@ describe('renderFrame: Bochs VBE', () => {
     setDac(card.io, 5, 200, 100, 7);
     f = renderFrame(card.vga.displayState(), card.vram);
     expect(pixel(f, 3, 0)).toEqual([200, 100, 7, 255]);
+  });
+
+  it('renders from video memory that is not 4-byte aligned', () => {
+    const { vga, vram, io, mmio } = newCard();
+    setMode(io, MODE_13);
+    setDac(io, 9, 63, 0, 63);
+    mmio.write(0xa0000 + 321, 1, 9);
+    const shifted = new Uint8Array(vram.length + 1);
+    shifted.set(vram, 1);
+    const f = renderFrame(vga.displayState(), shifted.subarray(1));
+    expect(pixel(f, 1, 1)).toEqual(rgb6(63, 0, 63));
   });
 
   it('reuses a caller buffer that is large enough', () => {
