@@ -238,6 +238,8 @@ export class StdVga implements Device {
       latch: this.memory.latch,
       vbeIndex: this.vbe.index,
       vbeRegisters: this.vbe.registers.slice(),
+      pollSkewNs: this.pollSkewNs,
+      lastPollNs: this.lastPollNs,
     };
   }
 
@@ -276,6 +278,8 @@ export class StdVga implements Device {
     this.dacComponent = num('dacComponent') % 3;
     this.dacState = num('dacState') & 3;
     this.memory.latch = num('latch');
+    this.pollSkewNs = Number(state.pollSkewNs ?? 0) || 0;
+    this.lastPollNs = Number(state.lastPollNs ?? -1);
     this.generation++;
   }
 
