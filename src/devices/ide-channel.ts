@@ -35,7 +35,7 @@ export const DEVICE_LBA = 0x40;
 const DEVICE_OBSOLETE = 0xa0;
 
 /** Largest PIO phase: a 64 KiB ATAPI byte count or a READ MULTIPLE block. */
-const PIO_BUFFER_SIZE = 0x10000;
+const PIO_BUFFER_SIZE = 0x10000 + 2;
 
 /**
  * The task file of one drive. Each ATA device has its own copy; writes from the host reach
@@ -469,8 +469,10 @@ export class IdeChannel implements Device {
       startPioIn: (data, interrupt) => {
         const n = Math.min(data.length, PIO_BUFFER_SIZE);
         p.buffer.set(data.subarray(0, n));
+        // An odd ATAPI byte count still ends on a whole word: the host reads a pad byte.
+        if (n & 1) p.buffer[n] = 0;
         p.pos = 0;
-        p.end = n;
+        p.end = n + (n & 1);
         p.direction = PIO_IN;
         tf.status = (tf.status | ATA_STATUS.DRQ) & ~ATA_STATUS.BSY;
         if (interrupt) this.raiseInterrupt();
