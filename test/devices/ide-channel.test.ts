@@ -253,4 +253,29 @@ describe('IdeChannel', () => {
     expect(io.read(BASE + 2, 1)).toBe(1);
     expect(io.read(BASE + 6, 1)).toBe(0xa0);
   });
+
+  it('survives arbitrary port traffic from the guest without throwing', async () => {
+    const { io, channel } = setup();
+    channel.attach(0, new AtaDisk({ backend: new MemoryBackend(new Uint8Array(512 * 256)) }));
+    const cd = new AtapiCdrom({ backend: new MemoryBackend(new Uint8Array(2048 * 64), { readOnly: true }) });
+    channel.attach(1, cd);
+    let seed = 12345;
+    const next = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) >>> 8;
+    const sizes = [1, 2, 4] as const;
+    for (let round = 0; round < 200; round++) {
+      for (let i = 0; i < 200; i++) {
+        const port = next() % 9 === 8 ? CTRL : BASE + (next() % 8);
+        const size = sizes[next() % 3];
+        // Mostly plausible commands, sometimes anything at all.
+        const value = port === BASE + 7 && next() % 2 ? [0x20, 0x30, 0xa0, 0xa1, 0xec, 0xc4, 0x24, 0x90][next() % 8] : next();
+        if (port === CTRL && value & 0x04 && next() % 4) continue; // do not hold SRST most of the time
+        if (next() % 2) io.write(port, size, value);
+        else io.read(port, size);
+      }
+      await channel.whenIdle();
+    }
+    io.write(CTRL, 1, 0x04);
+    io.write(CTRL, 1, 0x00);
+    expect(io.read(BASE + 7, 1)).toBe(0x50);
+  });
 });
