@@ -1,0 +1,216 @@
+// The run loop: prefixes, dispatch through the generated table, interrupts at instruction
+// boundaries (with the STI / MOV SS shadow), single-step traps, HLT, and reset.
+import {
+  STATE, STATE_SIZE, S_EIP, S_PREV_EIP, S_EFLAGS, S_INTR, S_NMI_PENDING, S_SHADOW, S_HALTED, S_NMI_BLOCKED,
+  S_INSTRUCTIONS, S_STOP_REQUEST, S_FAULT_VECTOR, S_DELIVERING, S_CR0, S_CR4, S_CPL, S_MODE, S_A20, S_IDTR_LIMIT, S_GDTR_LIMIT,
+  S_FPU_CONTROL, S_FPU_TAG, S_MXCSR, S_APIC_BASE, S_CPU_INDEX, S_CPUID_SWITCHES, S_CPU_COUNT, S_PAT, S_DR,
+  IF, TF, RF, CS, SS, DS, ES, FS, GS, LDTR, TR, ES as SEG_ES, CR0_ET, CR0_CD, CR0_NW, CR0_TS, CR0_MP, CR0_EM,
+  STOP_BUDGET, STOP_HALT, STOP_RESET, STOP_REQUESTED, EXC_DB, EXC_NM, EXC_GP, CR4_PCE,
+} from './layout';
+import { execute, lockAllowed } from './generated/execute';
+import { opsize32, fetch8, resetPrefixes, prefixOpsize, prefixAddrsize, prefixSegment, prefixRep, prefixLock, lockPrefix, repPrefix } from './decode';
+import { getEflags, setEflagsRaw, materializeFlags } from './flags';
+import { deliverEvent, KIND_EXTERNAL, KIND_EXCEPTION } from './interrupts';
+import { interruptAcknowledge } from './imports';
+import { flushTlb, updateAccessMasks, invalidateFetch } from './memory';
+import { setSegmentCache, isV86 } from './segments';
+import { stringIterations } from './string';
+import { ud, gp, raise, NO_ERROR_CODE } from './fault';
+import { reg32, setReg32, EAX, ECX, EDX } from './regs';
+
+let shadowRequested: bool = false;
+let haltRequested: bool = false;
+
+/** The next instruction runs in an interrupt shadow (after STI, MOV SS, POP SS). */
+export function beginInterruptShadow(): void {
+  shadowRequested = true;
+}
+export function halt(): void {
+  if ((load<u32>(STATE + S_CR0) & 1) && load<u32>(STATE + S_CPL) != 0) gp(0);
+  haltRequested = true;
+}
+export function fwait(): void {
+  const cr0 = load<u32>(STATE + S_CR0);
+  if ((cr0 & (CR0_TS | CR0_MP)) == (CR0_TS | CR0_MP)) raise(EXC_NM, NO_ERROR_CODE);
+}
+export function rdpmc(): void {
+  if (load<u32>(STATE + S_CPL) != 0 && !(load<u32>(STATE + S_CR4) & CR4_PCE)) gp(0);
+  // No performance counters are modelled: they read as zero.
+  setReg32(EAX, 0);
+  setReg32(EDX, 0);
+}
+
+/** Decode prefixes and execute one instruction. Returns true when the loop must check for stops. */
+@inline function step(): bool {
+  resetPrefixes();
+  let count = 0;
+  for (;;) {
+    const b = fetch8();
+    switch (b) {
+      case 0x26: prefixSegment(ES); break;
+      case 0x2e: prefixSegment(CS); break;
+      case 0x36: prefixSegment(SS); break;
+      case 0x3e: prefixSegment(DS); break;
+      case 0x64: prefixSegment(FS); break;
+      case 0x65: prefixSegment(GS); break;
+      case 0x66: prefixOpsize(); break;
+      case 0x67: prefixAddrsize(); break;
+      case 0xf0: prefixLock(); break;
+      case 0xf2: prefixRep(2); break;
+      case 0xf3: prefixRep(1); break;
+      default: {
+        let key: u32 = b;
+        if (b == 0x0f) key = 0x100 | fetch8();
+        if (lockPrefix) checkLock(key);
+        return execute(key | opsizeBit());
+      }
+    }
+    // An instruction is at most 15 bytes long.
+    if (++count >= 14) gp(0);
+  }
+  return false;
+}
+
+@inline function opsizeBit(): u32 {
+  return opsize32 ? 0x200 : 0;
+}
+
+function checkLock(key: u32): void {
+  // Peek at the ModRM byte without consuming it.
+  const eip = load<u32>(STATE + S_EIP);
+  const modrm = fetch8();
+  store<u32>(STATE + S_EIP, eip);
+  if (!lockAllowed(key, modrm)) ud();
+}
+
+/** Take a pending NMI or maskable interrupt if the CPU can; returns true if one was taken. */
+function checkInterrupts(): bool {
+  if (load<u32>(STATE + S_NMI_PENDING) && !load<u32>(STATE + S_NMI_BLOCKED)) {
+    store<u32>(STATE + S_NMI_PENDING, 0);
+    store<u32>(STATE + S_NMI_BLOCKED, 1);
+    store<u32>(STATE + S_HALTED, 0);
+    store<u32>(STATE + S_PREV_EIP, load<u32>(STATE + S_EIP));
+    deliverEvent(2, KIND_EXTERNAL, -1);
+    return true;
+  }
+  if (load<u32>(STATE + S_INTR) && (load<u32>(STATE + S_EFLAGS) & IF)) {
+    store<u32>(STATE + S_HALTED, 0);
+    const vector = interruptAcknowledge();
+    if (vector < 0) return false; // the controller withdrew the request
+    store<u32>(STATE + S_PREV_EIP, load<u32>(STATE + S_EIP));
+    deliverEvent(vector & 0xff, KIND_EXTERNAL, -1);
+    return true;
+  }
+  return false;
+}
+
+/**
+ * Run up to `budget` instructions. Returns why it stopped (STOP_*). Faults trap out of this
+ * function; the machine then calls deliverPendingFault() and runs again.
+ */
+export function run(budget: i32): i32 {
+  let retired: i32 = 0;
+  let reason = STOP_BUDGET;
+  if (load<u32>(STATE + S_HALTED)) {
+    if (!checkInterruptsWhileHalted()) {
+      materializeFlags();
+      return STOP_HALT;
+    }
+  }
+  while (retired < budget) {
+    // Interrupts are taken at instruction boundaries, except right after STI / MOV SS.
+    if (load<u32>(STATE + S_SHADOW)) {
+      store<u32>(STATE + S_SHADOW, 0);
+    } else if (load<u32>(STATE + S_INTR) | load<u32>(STATE + S_NMI_PENDING)) {
+      checkInterrupts();
+    }
+    const eip = load<u32>(STATE + S_EIP);
+    store<u32>(STATE + S_PREV_EIP, eip);
+    const trap = (load<u32>(STATE + S_EFLAGS) & TF) != 0;
+    const check = step();
+    retired++;
+    store<u64>(STATE + S_INSTRUCTIONS, load<u64>(STATE + S_INSTRUCTIONS) + 1);
+    if (check) {
+      if (repPrefix != 0 && stringIterations > 1) {
+        store<u64>(STATE + S_INSTRUCTIONS, load<u64>(STATE + S_INSTRUCTIONS) + <u64>(stringIterations - 1));
+        retired += <i32>stringIterations - 1;
+      }
+      if (shadowRequested) {
+        shadowRequested = false;
+        store<u32>(STATE + S_SHADOW, 1);
+      }
+      if (haltRequested) {
+        haltRequested = false;
+        store<u32>(STATE + S_HALTED, 1);
+        reason = STOP_HALT;
+        break;
+      }
+      if (load<u32>(STATE + S_STOP_REQUEST)) {
+        store<u32>(STATE + S_STOP_REQUEST, 0);
+        reason = STOP_REQUESTED;
+        break;
+      }
+    } else if (shadowRequested) {
+      shadowRequested = false;
+      store<u32>(STATE + S_SHADOW, 1);
+    }
+    if (trap && !load<u32>(STATE + S_SHADOW)) {
+      // Single-step trap after the instruction that ran with TF set.
+      store<u32>(STATE + S_DR + 6 * 8, load<u32>(STATE + S_DR + 6 * 8) | 0x4000);
+      store<u32>(STATE + S_PREV_EIP, load<u32>(STATE + S_EIP));
+      deliverEvent(EXC_DB, KIND_EXCEPTION, -1);
+    }
+  }
+  materializeFlags();
+  return reason;
+}
+
+function checkInterruptsWhileHalted(): bool {
+  const nmi = load<u32>(STATE + S_NMI_PENDING) != 0 && !load<u32>(STATE + S_NMI_BLOCKED);
+  const intr = load<u32>(STATE + S_INTR) != 0 && (load<u32>(STATE + S_EFLAGS) & IF) != 0;
+  if (!nmi && !intr) return false;
+  if (!checkInterrupts()) return false;
+  return true;
+}
+
+/** Power-on / RESET# state of an i686 (Intel SDM vol. 3, "Processor State After Reset"). */
+export function resetCpu(): void {
+  const index = load<u32>(STATE + S_CPU_INDEX);
+  const switches = load<u32>(STATE + S_CPUID_SWITCHES);
+  const count = load<u32>(STATE + S_CPU_COUNT);
+  const a20 = load<u32>(STATE + S_A20);
+  memory.fill(STATE, 0, STATE_SIZE);
+  store<u32>(STATE + S_CPU_INDEX, index);
+  store<u32>(STATE + S_CPUID_SWITCHES, switches);
+  store<u32>(STATE + S_CPU_COUNT, count);
+  store<u32>(STATE + S_A20, a20);
+  store<i32>(STATE + S_FAULT_VECTOR, -1);
+  store<i32>(STATE + S_DELIVERING, -1);
+  store<u32>(STATE + S_EFLAGS, 2);
+  store<u32>(STATE + S_CR0, CR0_ET | CR0_CD | CR0_NW);
+  store<u32>(STATE + S_EIP, 0xfff0);
+  setReg32(EDX, 0x0683); // processor signature
+  // CS base is 0xFFFF0000 until the first far jump, so the first fetch is at 0xFFFFFFF0.
+  setSegmentCache(CS, 0xf000, 0xffff_0000, 0xffff, 0x9b);
+  setSegmentCache(SS, 0, 0, 0xffff, 0x93);
+  setSegmentCache(DS, 0, 0, 0xffff, 0x93);
+  setSegmentCache(ES, 0, 0, 0xffff, 0x93);
+  setSegmentCache(FS, 0, 0, 0xffff, 0x93);
+  setSegmentCache(GS, 0, 0, 0xffff, 0x93);
+  setSegmentCache(LDTR, 0, 0, 0xffff, 0x82);
+  setSegmentCache(TR, 0, 0, 0xffff, 0x8b);
+  store<u32>(STATE + S_GDTR_LIMIT, 0xffff);
+  store<u32>(STATE + S_IDTR_LIMIT, 0xffff);
+  store<u32>(STATE + S_DR + 6 * 8, 0xffff_0ff0);
+  store<u32>(STATE + S_DR + 7 * 8, 0x400);
+  store<u32>(STATE + S_FPU_CONTROL, 0x40);
+  store<u32>(STATE + S_FPU_TAG, 0x5555);
+  store<u32>(STATE + S_MXCSR, 0x1f80);
+  store<u64>(STATE + S_PAT, 0x0007_0406_0007_0406);
+  store<u64>(STATE + S_APIC_BASE, 0xfee0_0800 | (index == 0 ? 0x100 : 0));
+  shadowRequested = false;
+  haltRequested = false;
+  updateAccessMasks();
+  flushTlb();
+  invalidateFetch();
+}

@@ -1,0 +1,203 @@
+// Instruction fetch, prefix state and ModRM/SIB effective-address decoding.
+import { STATE, S_EIP, S_SEGS, SEG_BASE, SEG_LIMIT, S_MODE, CS, SS, DS, EXC_GP } from './layout';
+import { fetchDelta, fetchStart, fetchEnd, fetchSlow, setFetchEnd, readLin8, readLin16, readLin32, writeLin8, writeLin16, writeLin32, probeWrite } from './memory';
+import { raise, gp } from './fault';
+import { reg32, reg16, reg8, setReg8, setReg16, setReg32 } from './regs';
+import { linearForRead, linearForWrite } from './segments';
+
+// ---- Prefix state of the instruction being decoded ----
+export let opsize32: bool = false;
+export let addrsize32: bool = false;
+/** Segment override prefix, or -1. */
+export let segOverride: i32 = -1;
+/** 0 none, 1 REP/REPE (F3), 2 REPNE (F2). */
+export let repPrefix: i32 = 0;
+export let lockPrefix: bool = false;
+/** Segment of the memory operand decoded last (default or override). */
+export let effSeg: i32 = DS;
+
+export function resetPrefixes(): void {
+  const mode = load<u32>(STATE + S_MODE);
+  opsize32 = (mode & 1) != 0;
+  addrsize32 = opsize32;
+  segOverride = -1;
+  repPrefix = 0;
+  lockPrefix = false;
+}
+export function prefixOpsize(): void {
+  opsize32 = (load<u32>(STATE + S_MODE) & 1) == 0;
+}
+export function prefixAddrsize(): void {
+  addrsize32 = (load<u32>(STATE + S_MODE) & 1) == 0;
+}
+export function prefixSegment(seg: i32): void {
+  segOverride = seg;
+}
+export function prefixRep(kind: i32): void {
+  repPrefix = kind;
+}
+export function prefixLock(): void {
+  lockPrefix = true;
+}
+
+// ---- Fetch ----
+
+/** Slow fetch: CS limit check, then the page translation; caches the page for the fast path. */
+function fetchRefill(eip: u32): u32 {
+  const csLimit = load<u32>(STATE + S_SEGS + CS * 0x20 + SEG_LIMIT);
+  if (eip > csLimit) gp(0);
+  const csBase = load<u32>(STATE + S_SEGS + CS * 0x20 + SEG_BASE);
+  const lin = csBase + eip;
+  const b = fetchSlow(lin);
+  // Never let the fast path run past the code segment limit.
+  const limitEnd = csBase + csLimit + 1;
+  if (limitEnd > lin && limitEnd < fetchEnd) setFetchEnd(limitEnd);
+  return b;
+}
+
+@inline export function fetch8(): u32 {
+  const eip = load<u32>(STATE + S_EIP);
+  store<u32>(STATE + S_EIP, eip + 1);
+  const lin = load<u32>(STATE + S_SEGS + CS * 0x20 + SEG_BASE) + eip;
+  if (lin - fetchStart < fetchEnd - fetchStart) return <u32>load<u8>(fetchDelta + lin);
+  return fetchRefill(eip);
+}
+export function fetch16(): u32 {
+  const lo = fetch8();
+  return lo | (fetch8() << 8);
+}
+export function fetch32(): u32 {
+  const eip = load<u32>(STATE + S_EIP);
+  const lin = load<u32>(STATE + S_SEGS + CS * 0x20 + SEG_BASE) + eip;
+  if (lin - fetchStart < fetchEnd - fetchStart - 3) {
+    store<u32>(STATE + S_EIP, eip + 4);
+    return load<u32>(fetchDelta + lin);
+  }
+  const b0 = fetch8();
+  const b1 = fetch8();
+  const b2 = fetch8();
+  return b0 | (b1 << 8) | (b2 << 16) | (fetch8() << 24);
+}
+/** Fetch a 16- or 32-bit immediate by operand size. */
+@inline export function fetchImmV(): u32 {
+  return opsize32 ? fetch32() : fetch16();
+}
+
+// ---- Effective addresses ----
+
+/** Decode the memory operand of `modrm` (mod != 3): consumes SIB and displacement, sets effSeg. */
+export function decodeEa(modrm: u32): u32 {
+  const mod = modrm >> 6;
+  const rm = modrm & 7;
+  let seg: i32 = DS;
+  let ea: u32;
+  if (!addrsize32) {
+    switch (rm) {
+      case 0: ea = reg16(3) + reg16(6); break;
+      case 1: ea = reg16(3) + reg16(7); break;
+      case 2: ea = reg16(5) + reg16(6); seg = SS; break;
+      case 3: ea = reg16(5) + reg16(7); seg = SS; break;
+      case 4: ea = reg16(6); break;
+      case 5: ea = reg16(7); break;
+      case 6:
+        if (mod == 0) ea = fetch16();
+        else { ea = reg16(5); seg = SS; }
+        break;
+      default: ea = reg16(3); break;
+    }
+    if (mod == 1) ea += <u32>(<i32>(<i8>fetch8()));
+    else if (mod == 2) ea += fetch16();
+    ea &= 0xffff;
+  } else {
+    if (rm == 4) {
+      const sib = fetch8();
+      const base = sib & 7;
+      const index = (sib >> 3) & 7;
+      if (base == 5 && mod == 0) {
+        ea = fetch32();
+      } else {
+        ea = reg32(base);
+        if (base == 4 || base == 5) seg = SS;
+      }
+      if (index != 4) ea += reg32(index) << (sib >> 6);
+    } else if (rm == 5 && mod == 0) {
+      ea = fetch32();
+    } else {
+      ea = reg32(rm);
+      if (rm == 5) seg = SS;
+    }
+    if (mod == 1) ea += <u32>(<i32>(<i8>fetch8()));
+    else if (mod == 2) ea += fetch32();
+  }
+  effSeg = segOverride >= 0 ? segOverride : seg;
+  return ea;
+}
+
+/** Truncate an offset computed from registers to the address size (string ops, XLAT). */
+@inline export function addrMask(v: u32): u32 {
+  return addrsize32 ? v : v & 0xffff;
+}
+
+/** Segment for an instruction whose memory operand defaults to DS (string sources, XLAT, moffs). */
+@inline export function dataSeg(): i32 {
+  return segOverride >= 0 ? segOverride : DS;
+}
+
+// ---- Memory operands through a segment ----
+
+@inline export function readMem8(seg: i32, off: u32): u32 {
+  return readLin8(linearForRead(seg, off, 1));
+}
+@inline export function readMem16(seg: i32, off: u32): u32 {
+  return readLin16(linearForRead(seg, off, 2));
+}
+@inline export function readMem32(seg: i32, off: u32): u32 {
+  return readLin32(linearForRead(seg, off, 4));
+}
+@inline export function writeMem8(seg: i32, off: u32, v: u32): void {
+  writeLin8(linearForWrite(seg, off, 1), v);
+}
+@inline export function writeMem16(seg: i32, off: u32, v: u32): void {
+  writeLin16(linearForWrite(seg, off, 2), v);
+}
+@inline export function writeMem32(seg: i32, off: u32, v: u32): void {
+  writeLin32(linearForWrite(seg, off, 4), v);
+}
+
+/**
+ * Read-modify-write operands: check the segment for writing and probe the page(s) for writing
+ * before the read, so the final write cannot fault after flags or registers changed.
+ */
+@inline export function rmwLinear(seg: i32, off: u32, size: u32): u32 {
+  const lin = linearForWrite(seg, off, size);
+  probeWrite(lin, size);
+  return lin;
+}
+
+// Register operands by size, as the generated dispatcher names them.
+@inline export function getReg(r: i32, size: u32): u32 {
+  return size == 8 ? reg8(r) : size == 16 ? reg16(r) : reg32(r);
+}
+@inline export function setReg(r: i32, size: u32, v: u32): void {
+  if (size == 8) setReg8(r, v);
+  else if (size == 16) setReg16(r, v);
+  else setReg32(r, v);
+}
+@inline export function readLin(lin: u32, size: u32): u32 {
+  return size == 8 ? readLin8(lin) : size == 16 ? readLin16(lin) : readLin32(lin);
+}
+@inline export function writeLin(lin: u32, size: u32, v: u32): void {
+  if (size == 8) writeLin8(lin, v);
+  else if (size == 16) writeLin16(lin, v);
+  else writeLin32(lin, v);
+}
+@inline export function readMem(seg: i32, off: u32, size: u32): u32 {
+  return readLin(linearForRead(seg, off, size >> 3), size);
+}
+@inline export function writeMem(seg: i32, off: u32, size: u32, v: u32): void {
+  writeLin(linearForWrite(seg, off, size >> 3), size, v);
+}
+/** Immediate of `size` bits (8-bit immediates are not sign-extended here). */
+@inline export function fetchImm(size: u32): u32 {
+  return size == 8 ? fetch8() : size == 16 ? fetch16() : fetch32();
+}

@@ -1,0 +1,16 @@
+// The CPU's whole view of the platform: port I/O, MMIO for device pages, and the interrupt
+// acknowledge cycle. The machine provides these as synchronous JavaScript functions.
+
+/** Read a port; size is 1, 2 or 4 bytes. */
+@external("env", "portIn")
+export declare function portIn(port: u32, size: i32): u32;
+@external("env", "portOut")
+export declare function portOut(port: u32, size: i32, value: u32): void;
+/** Read a physical address on a page the machine marked as a device page. */
+@external("env", "mmioRead")
+export declare function mmioRead(address: u32, size: i32): u32;
+@external("env", "mmioWrite")
+export declare function mmioWrite(address: u32, size: i32, value: u32): void;
+/** INTA cycle: the interrupt controller returns the vector of the interrupt being taken. */
+@external("env", "interruptAcknowledge")
+export declare function interruptAcknowledge(): i32;
