@@ -1,0 +1,339 @@
+/**
+ * The PC: an i440FX/PIIX3 board like QEMU's and Xen HVM's "pc" machine, built from a
+ * MachineSetup. This is the only place that knows which devices exist and how they are wired.
+ * It owns guest time (the EventClock), the run loop slices, reset and power state.
+ */
+import { IoBus } from '../bus/io-bus.ts';
+import { MmioMap } from '../bus/mmio-map.ts';
+import { IrqLine } from '../bus/irq-line.ts';
+import { PciBus } from '../bus/pci-bus.ts';
+import type { Device } from '../bus/device.ts';
+import type { BlockBackend } from '../storage/block-backend.ts';
+import { EventClock } from './event-clock.ts';
+import { GuestMemory } from './guest-memory.ts';
+import { CpuCore, StopReason } from '../cpu/cpu-core.ts';
+import { DualPic8259 } from '../devices/pic8259.ts';
+import { Pit8254 } from '../devices/pit8254.ts';
+import { SystemControlPort } from '../devices/system-control-port.ts';
+import { RtcCmos } from '../devices/rtc-cmos.ts';
+import { PostCodePort, DebugConsolePort } from '../devices/debug-ports.ts';
+import { I8042 } from '../devices/i8042.ts';
+import { Ps2Keyboard } from '../devices/ps2-keyboard.ts';
+import { Ps2Mouse } from '../devices/ps2-mouse.ts';
+import { Port92 } from '../devices/port92.ts';
+import { Uart16550 } from '../devices/uart16550.ts';
+import { IsaDma8237 } from '../devices/isa-dma8237.ts';
+import { FloppyController, type FloppyMedia } from '../devices/floppy-controller.ts';
+import { I440fxHostBridge } from '../devices/i440fx-host-bridge.ts';
+import { Piix3IsaBridge } from '../devices/piix3-isa-bridge.ts';
+import { Piix3Ide } from '../devices/piix3-ide.ts';
+import { IdeChannel } from '../devices/ide-channel.ts';
+import { AtaDisk } from '../devices/ata-disk.ts';
+import { AtapiCdrom } from '../devices/atapi-cdrom.ts';
+import { Piix4Pm } from '../devices/piix4-pm.ts';
+import { StdVga } from '../devices/vga.ts';
+import { FwCfg } from '../devices/fw-cfg.ts';
+import { installFirmwareConfig, bootPaths, type BootDevice } from '../firmware/qemu-firmware-config.ts';
+import { fillCmos } from '../firmware/cmos-config.ts';
+
+export type IdeSlot = { kind: 'disk'; backend: BlockBackend } | { kind: 'cdrom'; backend?: BlockBackend };
+
+export interface MachineSetup {
+  name: string;
+  ramMiB: number;
+  cpuCount: number;
+  acpi: boolean;
+  apic: boolean;
+  pae: boolean;
+  /** Boot devices in BIOS order. */
+  boot: BootDevice[];
+  /** hda, hdb, hdc, hdd. */
+  ide: (IdeSlot | undefined)[];
+  /** fda, fdb. */
+  floppies: (FloppyMedia | undefined)[];
+  firmware: { bios: Uint8Array; vgaBios: Uint8Array };
+  /** Bytes the guest sends on COM1 and COM2. */
+  serialOutput?: (port: 0 | 1, byte: number) => void;
+  /** Bytes written to the QEMU/Bochs debug console ports (SeaBIOS's log). */
+  debugConsole?: (byte: number) => void;
+  /** Seconds since 1970 (UTC) shown by the RTC at guest time 0. */
+  rtcStartSeconds: number;
+  uuid?: Uint8Array;
+  /** Guest nanoseconds per retired instruction: guest time follows the instruction count. */
+  nsPerInstruction?: number;
+}
+
+export type MachineEvent = 'reboot' | 'poweroff' | 'triple-fault';
+
+const VRAM_BYTES = 16 << 20;
+const BIOS_TOP = 0x1_0000_0000;
+/** The low BIOS window 0xE0000-0xFFFFF shows the last 128 KiB of the BIOS image (QEMU's isa-bios). */
+const ISA_BIOS_BASE = 0xe0000;
+const ISA_BIOS_SIZE = 0x20000;
+const SLICE_INSTRUCTIONS = 200_000;
+
+export class Machine {
+  readonly setup: MachineSetup;
+  readonly clock = new EventClock();
+  readonly io = new IoBus();
+  readonly mmio = new MmioMap();
+  readonly cpu: CpuCore;
+  readonly memory: GuestMemory;
+  readonly isaIrqs: IrqLine[] = [];
+  readonly devices: Device[] = [];
+  readonly pic: DualPic8259;
+  readonly rtc: RtcCmos;
+  readonly keyboard = new Ps2Keyboard({});
+  readonly mouse = new Ps2Mouse({});
+  readonly serial: Uart16550[] = [];
+  readonly vga: StdVga;
+  readonly ideChannels: IdeChannel[] = [];
+  readonly cdroms = new Map<number, AtapiCdrom>();
+  readonly floppy: FloppyController;
+  readonly postCodes: PostCodePort;
+  readonly pci: PciBus;
+  private readonly host: I440fxHostBridge;
+  private readonly fwCfg: FwCfg;
+  private readonly nsPerInstruction: number;
+  private pendingEvent: MachineEvent | undefined;
+  private lfbAddress: number | undefined;
+  /** Instructions retired by the CPU since power-on, at the last clock update. */
+  private clockInstructions = 0n;
+  private readonly eventListeners: ((e: MachineEvent) => void)[] = [];
+
+  constructor(setup: MachineSetup, module: WebAssembly.Module) {
+    this.setup = setup;
+    this.nsPerInstruction = setup.nsPerInstruction ?? 10;
+    const ramBytes = setup.ramMiB * 1024 * 1024;
+    this.cpu = new CpuCore({
+      module,
+      ramBytes,
+      extraBytes: VRAM_BYTES,
+      platform: {
+        portIn: (port, size) => this.io.read(port, size),
+        portOut: (port, size, value) => this.io.write(port, size, value),
+        mmioRead: (address, size) => this.mmio.read(address, size),
+        mmioWrite: (address, size, value) => this.mmio.write(address, size, value),
+        interruptAcknowledge: () => (this.pic.asserted ? this.pic.acknowledge() : -1),
+      },
+    });
+    this.cpu.configure({ apic: setup.apic, pae: setup.pae, cpuCount: setup.cpuCount, cpuIndex: 0 });
+    this.memory = new GuestMemory(this.cpu.ram());
+    const { io, mmio, clock } = this;
+
+    for (let i = 0; i < 16; i++) this.isaIrqs.push(new IrqLine(`isa-irq${i}`));
+    const intr = new IrqLine('intr');
+    intr.connect((level) => this.cpu.setIntr(level));
+    this.pic = this.add(new DualPic8259({ io, intr }));
+    for (let i = 0; i < 16; i++) if (i !== 2) this.pic.connect(i, this.isaIrqs[i]);
+
+    const pit = this.add(new Pit8254({ io, clock, irq0: this.isaIrqs[0] }));
+    this.add(new SystemControlPort({ io, clock, setTimer2Gate: (l) => pit.setGate(2, l), timer2Output: () => pit.output(2) }));
+    this.rtc = this.add(new RtcCmos({ io, clock, irq: this.isaIrqs[8], startTime: setup.rtcStartSeconds }));
+    this.postCodes = this.add(new PostCodePort({ io }));
+    this.add(new DebugConsolePort({ io, output: (b) => setup.debugConsole?.(b) }));
+
+    const setA20 = (on: boolean) => this.cpu.setA20(on);
+    const requestReset = () => this.requestEvent('reboot');
+    this.add(new I8042({
+      io, irqKeyboard: this.isaIrqs[1], irqMouse: this.isaIrqs[12], setA20, requestReset,
+      a20Enabled: () => this.cpu.a20, keyboard: this.keyboard, mouse: this.mouse,
+    }));
+    this.add(new Port92({ io, setA20, requestReset, a20Enabled: () => this.cpu.a20 }));
+    const comPorts: [number, number][] = [[0x3f8, 4], [0x2f8, 3]];
+    comPorts.forEach(([base, irq], n) => {
+      this.serial.push(this.add(new Uart16550({
+        io, clock, irq: this.isaIrqs[irq], base, name: `com${n + 1}`,
+        onTransmit: (b) => setup.serialOutput?.(n as 0 | 1, b),
+      })));
+    });
+
+    const dma = this.add(new IsaDma8237({ io, memory: this.memory }));
+    this.floppy = this.add(new FloppyController({
+      io, irq: this.isaIrqs[6], dma: dma.channel(2),
+      drives: [{ media: setup.floppies[0] }, ...(setup.floppies[1] ? [{ media: setup.floppies[1] }] : [])],
+    }));
+
+    // PCI: 00.0 host bridge, 01.0 ISA bridge, 01.1 IDE, 01.3 power management, 02.0 VGA.
+    let piix3: Piix3IsaBridge | undefined;
+    this.pci = new PciBus({
+      io, mmio,
+      routeInterrupt: (dev, pin) => piix3!.routeInterrupt(dev, pin),
+      onDirectMemoryMap: (address, backing) => this.mapLinearFramebuffer(address, backing),
+    });
+    this.add(this.pci);
+    piix3 = this.add(new Piix3IsaBridge({ pci: this.pci, isaIrqs: this.isaIrqs, onReset: () => this.requestEvent('reboot') }));
+    this.host = this.add(new I440fxHostBridge({
+      io, pci: this.pci, resetControl: piix3.resetControl,
+      onPamChange: (base, length, readRam, writeRam) => this.applyPam(base, length, readRam, writeRam),
+    }));
+    const ide = this.add(new Piix3Ide({ memory: this.memory }));
+    this.pci.addFunction(1, 1, ide);
+    const channelPorts: [number, number, number][] = [[0x1f0, 0x3f6, 14], [0x170, 0x376, 15]];
+    channelPorts.forEach(([basePort, controlPort, irq], n) => {
+      const channel = this.add(new IdeChannel({
+        io, irq: this.isaIrqs[irq], basePort, controlPort, clock, busMaster: ide.busMaster(n as 0 | 1), name: `ide${n}`,
+      }));
+      this.ideChannels.push(channel);
+      for (let unit = 0; unit < 2; unit++) {
+        const slot = setup.ide[n * 2 + unit];
+        if (!slot) continue;
+        if (slot.kind === 'disk') channel.attach(unit as 0 | 1, new AtaDisk({ backend: slot.backend, serial: `QM0000${n * 2 + unit + 1}` }));
+        else {
+          const cd = new AtapiCdrom({ backend: slot.backend, serial: `QM0000${n * 2 + unit + 1}` });
+          this.cdroms.set(n * 2 + unit, cd);
+          channel.attach(unit as 0 | 1, cd);
+        }
+      }
+    });
+    this.add(new Piix4Pm({ pci: this.pci, io, clock, sci: this.isaIrqs[9], onSleep: (typ) => { if (typ === 0) this.requestEvent('poweroff'); } }));
+    const vram = new Uint8Array(this.cpu.memory.buffer, this.cpu.extraBase, VRAM_BYTES);
+    this.vga = this.add(new StdVga({ io, mmio, clock, vram, rom: setup.firmware.vgaBios }));
+    this.pci.addFunction(2, 0, this.vga.pci);
+    this.fwCfg = this.add(new FwCfg({ io, dma: this.memory }));
+
+    // The VGA legacy window is inside the first megabyte: route it to the device.
+    this.cpu.mapDevice(0xa0000, 0x20000);
+    this.loadBios(setup.firmware.bios);
+    installFirmwareConfig(this.fwCfg, {
+      ramBytes,
+      cpuCount: setup.cpuCount,
+      bootOrder: this.bootOrderPaths(),
+      uuid: setup.uuid,
+    });
+    this.reset();
+  }
+
+  private add<T extends Device>(device: T): T {
+    this.devices.push(device);
+    return device;
+  }
+
+  onEvent(listener: (e: MachineEvent) => void): void {
+    this.eventListeners.push(listener);
+  }
+
+  private requestEvent(e: MachineEvent): void {
+    this.pendingEvent ??= e;
+    this.cpu.requestStop();
+  }
+
+  // ---- Firmware and memory map ----
+
+  private loadBios(image: Uint8Array): void {
+    if (image.length < ISA_BIOS_SIZE || image.length % 0x10000 !== 0 || image.length > 0x100000) {
+      throw new Error(`BIOS image has an unexpected size (${image.length} bytes)`);
+    }
+    this.cpu.mapRom(BIOS_TOP - image.length, image, 0);
+  }
+
+  /** Host offset in shared memory of the low BIOS window's ROM contents. */
+  private isaBiosHost(address: number): number {
+    const image = this.setup.firmware.bios;
+    return this.cpu.offset('ROM_AREA') + image.length - ISA_BIOS_SIZE + (address - ISA_BIOS_BASE);
+  }
+
+  /** i440FX PAM: each block of 0xC0000-0xFFFFF reads RAM or the ROM/PCI side, writes RAM or not. */
+  private applyPam(base: number, length: number, readRam: boolean, writeRam: boolean): void {
+    const ramHost = this.cpu.offset('RAM_BASE') + base;
+    if (readRam) {
+      this.cpu.mapRam(base, length, ramHost, !writeRam);
+    } else if (writeRam) {
+      // Write-only shadowing (reads from ROM, writes to RAM) cannot be expressed per page;
+      // SeaBIOS only passes through it while copying itself, so RAM read/write is used.
+      this.cpu.mapRam(base, length, ramHost, false);
+    } else if (base >= ISA_BIOS_BASE) {
+      this.cpu.mapRam(base, length, this.isaBiosHost(base), true);
+    } else {
+      this.cpu.mapDevice(base, length);
+    }
+  }
+
+  private mapLinearFramebuffer(address: number, backing: Uint8Array | null): void {
+    if (this.lfbAddress !== undefined) this.cpu.mapDevice(this.lfbAddress, VRAM_BYTES);
+    this.lfbAddress = undefined;
+    if (!backing) return;
+    this.cpu.mapRam(address, backing.length, backing.byteOffset);
+    this.lfbAddress = address;
+  }
+
+  private bootOrderPaths(): string[] {
+    const paths: string[] = [];
+    for (const dev of this.setup.boot) {
+      if (dev === 'floppy') paths.push(bootPaths.floppy(0));
+      if (dev === 'network') paths.push(bootPaths.network(3));
+      if (dev === 'disk' || dev === 'cdrom') {
+        this.setup.ide.forEach((slot, i) => {
+          if (slot && (slot.kind === 'cdrom') === (dev === 'cdrom')) paths.push(bootPaths.ide(i >> 1, i & 1, dev === 'cdrom'));
+        });
+      }
+    }
+    return paths;
+  }
+
+  // ---- Power ----
+
+  /** RESET#: every device and the CPU return to their power-on state. */
+  reset(): void {
+    for (const d of this.devices) d.reset();
+    this.cpu.setA20(true);
+    for (const seg of this.host.pamSegments()) this.applyPam(seg.base, seg.length, seg.readRam, seg.writeRam);
+    this.cpu.reset();
+    fillCmos(this.rtc, {
+      ramBytes: this.setup.ramMiB * 1024 * 1024,
+      boot: this.setup.boot,
+      floppyTypes: [this.floppy.driveType(0), this.floppy.driveType(1)],
+      hasDisks: this.setup.ide.map((s) => s?.kind === 'disk'),
+    });
+  }
+
+  // ---- Running ----
+
+  /**
+   * Run one slice: instructions up to the next timer event (or the slice size), then guest time
+   * catches up and due device events run. A halted CPU skips guest time to the next event.
+   * Returns the machine event that ended the slice, if any.
+   */
+  runSlice(maxInstructions = SLICE_INSTRUCTIONS): MachineEvent | undefined {
+    const now = this.clock.now();
+    const next = this.clock.nextEventTime();
+    const untilEvent = Math.ceil((next - now) / this.nsPerInstruction);
+    const budget = Math.max(1, Math.min(maxInstructions, Number.isFinite(untilEvent) ? untilEvent : maxInstructions));
+    const reason = this.cpu.run(budget);
+    this.syncClock();
+    if (reason === StopReason.Reset) this.requestEvent('triple-fault');
+    if (reason === StopReason.Halt && !this.pendingEvent) {
+      // Idle: jump guest time to the next event (an interrupt can only come from one).
+      const t = this.clock.nextEventTime();
+      if (Number.isFinite(t)) {
+        this.clock.advanceTo(t);
+        this.clockInstructions = this.cpu.instructions;
+        this.timeOffsetNs = t - Number(this.cpu.instructions) * this.nsPerInstruction;
+      }
+    }
+    const event = this.pendingEvent;
+    this.pendingEvent = undefined;
+    if (event) for (const l of this.eventListeners) l(event);
+    return event;
+  }
+
+  /** Guest time that passed while the CPU was halted, beyond its instruction count. */
+  private timeOffsetNs = 0;
+
+  private syncClock(): void {
+    const insns = this.cpu.instructions;
+    if (insns === this.clockInstructions) return;
+    this.clockInstructions = insns;
+    this.clock.advanceTo(Number(insns) * this.nsPerInstruction + this.timeOffsetNs);
+  }
+
+  /** True when the CPU is halted waiting for an interrupt that only asynchronous I/O can bring. */
+  get idle(): boolean {
+    return this.cpu.halted && !Number.isFinite(this.clock.nextEventTime());
+  }
+
+  /** Wait until no disk request is in flight. */
+  async whenMediaIdle(): Promise<void> {
+    await Promise.all(this.ideChannels.map((c) => c.whenIdle()));
+  }
+}
