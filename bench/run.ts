@@ -1,0 +1,143 @@
+/**
+ * `npm run bench`: guest MIPS of the fixed workloads in WebHVM's interpreter, side by side with
+ * the v86 npm package (interpreter only, and with its JIT) running the same workload code, and
+ * the ratios. See BENCHMARKS.md for how each side is run and for recorded results.
+ *
+ * Options:
+ *   --workload <name>   run one workload (alu, string-copy, paging); repeatable
+ *   --repeats <n>       measured phases per workload (default 3; the median is reported)
+ *   --scale <x>         multiply every workload's iteration count (default 1)
+ *   --no-v86            WebHVM only
+ *   --json <file>       also write all raw phase times to a JSON file
+ */
+import { cpus } from 'node:os';
+import { writeFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { WORKLOADS, buildWorkload, type Workload, type WorkloadResult } from './workloads.ts';
+import { runWebHvm, SLICE } from './webhvm.ts';
+import { runV86, v86Available, v86Version } from './v86.ts';
+
+const { values } = parseArgs({
+  options: {
+    workload: { type: 'string', multiple: true },
+    repeats: { type: 'string', default: '3' },
+    scale: { type: 'string', default: '1' },
+    'no-v86': { type: 'boolean', default: false },
+    json: { type: 'string' },
+  },
+});
+
+const repeats = Math.max(1, Number(values.repeats));
+const scale = Number(values.scale);
+const chosen = values.workload?.length ? WORKLOADS.filter((w) => values.workload!.includes(w.name)) : WORKLOADS;
+if (chosen.length === 0) throw new Error(`unknown workload; choose from ${WORKLOADS.map((w) => w.name).join(', ')}`);
+const peerProblem = values['no-v86'] ? 'disabled with --no-v86' : v86Available();
+
+type Side = 'webhvm' | 'v86-interp' | 'v86-jit';
+interface Row {
+  workload: Workload;
+  outer: number;
+  instructions: number;
+  results: Partial<Record<Side, WorkloadResult>>;
+  notes: string[];
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+function medianMs(r: WorkloadResult | undefined): number | undefined {
+  return r && r.phases.length ? median(r.phases.map((p) => p.ms)) : undefined;
+}
+
+function fmt(x: number | undefined, digits = 1): string {
+  return x === undefined || !Number.isFinite(x) ? '-' : x.toFixed(digits);
+}
+
+const cpuModel = cpus()[0]?.model ?? 'unknown CPU';
+console.log(`WebHVM CPU benchmark: Node ${process.version}, ${cpuModel}, ${cpus().length} CPUs`);
+console.log(`WebHVM: build/cpu.wasm in a bare machine, run(${SLICE}) slices; peer: ${peerProblem ? `v86 skipped (${peerProblem})` : `v86 ${v86Version()} (SeaBIOS boot from floppy)`}`);
+console.log(`${repeats} measured phases per workload and emulator; median reported\n`);
+
+const rows: Row[] = [];
+for (const workload of chosen) {
+  const outer = Math.max(1, Math.round(workload.outer * scale));
+  const image = buildWorkload(workload, outer, repeats);
+  const row: Row = { workload, outer, instructions: workload.phaseInstructions(outer), results: {}, notes: [] };
+  rows.push(row);
+  process.stdout.write(`${workload.name}: WebHVM`);
+  const own = runWebHvm(image);
+  row.results.webhvm = own;
+  if (own.stop !== 'exit' || own.phases.length !== repeats) row.notes.push(`WebHVM stopped (${own.stop}) after ${own.phases.length} phases: ${JSON.stringify(own.text)}`);
+  const miscounted = own.phases.find((p) => p.counted !== row.instructions);
+  if (miscounted) row.notes.push(`WebHVM's instruction counter says ${miscounted.counted} per phase (known count ${row.instructions})`);
+  if (!peerProblem) {
+    for (const [side, disableJit] of [['v86-interp', true], ['v86-jit', false]] as const) {
+      process.stdout.write(`, ${side}`);
+      try {
+        const r = await runV86(image, { disableJit });
+        row.results[side] = r;
+        if (r.checksum !== own.checksum) row.notes.push(`${side} checksum ${r.checksum} differs from WebHVM's ${own.checksum}`);
+      } catch (e) {
+        row.notes.push(`${side} failed: ${(e as Error).message}`);
+      }
+    }
+  }
+  process.stdout.write('\n');
+}
+
+const sides: Side[] = ['webhvm', 'v86-interp', 'v86-jit'];
+const header = ['workload', 'instr/phase', 'WebHVM MIPS', 'v86-interp MIPS', 'v86-JIT MIPS', 'vs interp', 'vs JIT'];
+const table: string[][] = [header];
+for (const row of rows) {
+  const mips = sides.map((s) => {
+    const ms = medianMs(row.results[s]);
+    return ms === undefined ? undefined : row.instructions / ms / 1000;
+  });
+  table.push([
+    row.workload.name,
+    String(row.instructions),
+    fmt(mips[0]),
+    fmt(mips[1]),
+    fmt(mips[2]),
+    mips[0] && mips[1] ? `${fmt(mips[0] / mips[1], 2)}x` : '-',
+    mips[0] && mips[2] ? `${fmt(mips[0] / mips[2], 3)}x` : '-',
+  ]);
+}
+console.log('\n' + formatTable(table));
+
+const extra: string[] = [];
+for (const row of rows) {
+  const bytes = row.workload.phaseBytes?.(row.outer);
+  if (bytes) {
+    const rates = sides.map((s) => {
+      const ms = medianMs(row.results[s]);
+      return ms === undefined ? '-' : `${fmt(bytes / ms / 1000)} MB/s`;
+    });
+    extra.push(`${row.workload.name}: ${bytes} bytes per phase; WebHVM ${rates[0]}, v86-interp ${rates[1]}, v86-JIT ${rates[2]}`);
+  }
+  for (const s of sides) {
+    const r = row.results[s];
+    if (r) extra.push(`${row.workload.name} ${s}: phases ${r.phases.map((p) => `${fmt(p.ms, 2)} ms`).join(', ')}; checksum ${r.checksum}`);
+  }
+  for (const n of row.notes) extra.push(`${row.workload.name}: NOTE ${n}`);
+}
+console.log('\n' + extra.join('\n'));
+console.log('\nMIPS = known instructions per phase / median phase time; ratios are WebHVM / peer (above 1 = WebHVM faster).');
+console.log('Target for the interpreter: 150 MIPS or more on alu.');
+
+if (values.json) {
+  writeFileSync(values.json, JSON.stringify({
+    node: process.version, cpu: cpuModel, cpus: cpus().length, v86: peerProblem ? null : v86Version(), repeats, scale,
+    workloads: rows.map((r) => ({ name: r.workload.name, outer: r.outer, instructions: r.instructions, notes: r.notes, results: r.results })),
+  }, null, 2));
+}
+// v86 leaves timers behind after destroy(); the bench is done.
+process.exit(0);
+
+function formatTable(t: string[][]): string {
+  const widths = t[0].map((_, i) => Math.max(...t.map((r) => r[i].length)));
+  return t.map((r) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ')).join('\n');
+}
