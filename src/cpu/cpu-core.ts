@@ -164,14 +164,18 @@ export class CpuCore {
     Error.stackTraceLimit = 0; // faults unwind through a trap; no stack trace is needed
     try {
       for (;;) {
+        const before = this.instructions;
         try {
           return this.core.run(budget) as StopReason;
         } catch (e) {
           if (this.view.getInt32(this.state + this.layout.S_FAULT_VECTOR, true) < 0) throw e;
           const r = this.deliverFault();
           if (r === StopReason.Reset) return StopReason.Reset;
-          // Delivery counts as progress; keep running the rest of the budget.
-          budget = Math.max(1, budget - 1);
+          // Only the rest of the budget remains: the instructions retired before the fault
+          // count, and so does the delivery itself (so a fault loop still ends the call).
+          const retired = Number(this.instructions - before);
+          budget -= Math.max(1, retired);
+          if (budget <= 0) return StopReason.Budget;
         }
       }
     } finally {
