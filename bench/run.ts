@@ -5,13 +5,15 @@
  *
  * Options:
  *   --workload <name>   run one workload (alu, string-copy, paging); repeatable
- *   --repeats <n>       measured phases per workload (default 3; the median is reported)
+ *   --repeats <n>       measured phases per workload (default 5; the median is reported)
  *   --scale <x>         multiply every workload's iteration count (default 1)
  *   --no-v86            WebHVM only
  *   --json <file>       also write all raw phase times to a JSON file
+ *   --core <file.wasm>  run WebHVM with this core instead of build/cpu.wasm (for profiling a
+ *                       release build that keeps its name section; see BENCHMARKS.md)
  */
 import { cpus } from 'node:os';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { WORKLOADS, buildWorkload, type Workload, type WorkloadResult } from './workloads.ts';
 import { runWebHvm, SLICE } from './webhvm.ts';
@@ -20,10 +22,11 @@ import { runV86, v86Available, v86Version } from './v86.ts';
 const { values } = parseArgs({
   options: {
     workload: { type: 'string', multiple: true },
-    repeats: { type: 'string', default: '3' },
+    repeats: { type: 'string', default: '5' },
     scale: { type: 'string', default: '1' },
     'no-v86': { type: 'boolean', default: false },
     json: { type: 'string' },
+    core: { type: 'string' },
   },
 });
 
@@ -31,6 +34,7 @@ const repeats = Math.max(1, Number(values.repeats));
 const scale = Number(values.scale);
 const chosen = values.workload?.length ? WORKLOADS.filter((w) => values.workload!.includes(w.name)) : WORKLOADS;
 if (chosen.length === 0) throw new Error(`unknown workload; choose from ${WORKLOADS.map((w) => w.name).join(', ')}`);
+const core = values.core ? new WebAssembly.Module(readFileSync(values.core)) : undefined;
 const peerProblem = values['no-v86'] ? 'disabled with --no-v86' : v86Available();
 
 type Side = 'webhvm' | 'v86-interp' | 'v86-jit';
@@ -58,7 +62,7 @@ function fmt(x: number | undefined, digits = 1): string {
 
 const cpuModel = cpus()[0]?.model ?? 'unknown CPU';
 console.log(`WebHVM CPU benchmark: Node ${process.version}, ${cpuModel}, ${cpus().length} CPUs`);
-console.log(`WebHVM: build/cpu.wasm in a bare machine, run(${SLICE}) slices; peer: ${peerProblem ? `v86 skipped (${peerProblem})` : `v86 ${v86Version()} (SeaBIOS boot from floppy)`}`);
+console.log(`WebHVM: ${values.core ?? 'build/cpu.wasm'} in a bare machine, run(${SLICE}) slices; peer: ${peerProblem ? `v86 skipped (${peerProblem})` : `v86 ${v86Version()} (SeaBIOS boot from floppy)`}`);
 console.log(`${repeats} measured phases per workload and emulator; median reported\n`);
 
 const rows: Row[] = [];
@@ -68,7 +72,7 @@ for (const workload of chosen) {
   const row: Row = { workload, outer, instructions: workload.phaseInstructions(outer), results: {}, notes: [] };
   rows.push(row);
   process.stdout.write(`${workload.name}: WebHVM`);
-  const own = runWebHvm(image);
+  const own = runWebHvm(image, { module: core });
   row.results.webhvm = own;
   if (own.stop !== 'exit' || own.phases.length !== repeats) row.notes.push(`WebHVM stopped (${own.stop}) after ${own.phases.length} phases: ${JSON.stringify(own.text)}`);
   const miscounted = own.phases.find((p) => p.counted !== row.instructions);

@@ -20,6 +20,8 @@ export interface WebHvmOptions {
   /** Give up after this many instructions (a hung workload must not hang the bench). */
   maxInstructions?: number;
   debugCore?: boolean;
+  /** A core other than build/cpu.wasm (e.g. a release build with a name section, to profile). */
+  module?: WebAssembly.Module;
 }
 
 export function runWebHvm(image: Uint8Array, options: WebHvmOptions = {}): WorkloadResult & { stop: string; instructions: number } {
@@ -28,7 +30,7 @@ export function runWebHvm(image: Uint8Array, options: WebHvmOptions = {}): Workl
   let stopped = false;
   const parser = new MarkerParser(() => performance.now(), () => Number(cpu!.instructions & 0xffff_ffffn));
   cpu = new CpuCore({
-    module: loadCoreModule(options.debugCore ?? false),
+    module: options.module ?? loadCoreModule(options.debugCore ?? false),
     ramBytes: options.ramBytes ?? 32 << 20,
     platform: {
       portIn: (_port, size) => (size === 4 ? 0xffffffff : size === 2 ? 0xffff : 0xff),
