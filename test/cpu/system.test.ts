@@ -24,6 +24,11 @@ function pass(name: string, options: BareMachineOptions = {}): Record<string, nu
   return r.report;
 }
 
+/** FAULT result: vector << 16 | error code (0xFFFF: the vector has none). */
+const fault = (vector: number, code = 0xffff) => (vector << 16) | code;
+const NONE = 0xff_ffff;
+const GP = (code = 0) => fault(13, code);
+
 const hex = (o: Record<string, number>) =>
   Object.fromEntries(Object.entries(o).map(([k, v]) => [k, `0x${(v >>> 0).toString(16)}`]));
 
@@ -41,5 +46,71 @@ describe('real mode', () => {
       fsel: 0,
       esgp: 0,
     }));
+  });
+});
+
+describe('protected-mode segmentation', () => {
+  let result: Record<string, number> | undefined;
+  const protectedRun = () => (result ??= pass('protected'));
+
+  it('checks descriptor loads, limits, types, the LDT, conforming and 16-bit code', () => {
+    const { sldt: _sldt, ...rest } = protectedRun();
+    expect(hex(rest)).toEqual(hex({
+      gdtl: GP(0x1000), // selector index beyond the GDT limit (error code without RPL)
+      ssro: GP(0x48), // SS must be a writable data segment
+      ssdp: GP(0x50), // SS DPL must equal CPL
+      ssrp: GP(0x10), // SS RPL must equal CPL
+      dsnp: fault(11, 0x58), // not present: #NP for DS...
+      ssnp: fault(12, 0x58), // ...#SS for SS
+      dsxo: GP(0x60), // execute-only code cannot be loaded into DS
+      dsld: GP(0x68), // nor a system descriptor
+      ssnl: GP(0), // null SS
+      esnl: NONE, // null data selector loads fine
+      esus: GP(0), // and faults on use
+      lim1: NONE,
+      lim2: GP(0),
+      lim3: GP(0),
+      rowr: GP(0),
+      rord: NONE,
+      cswr: GP(0),
+      ed1: NONE, // expand-down, B=1: limit+1 .. 4 GiB-1
+      ed2: GP(0),
+      ed3: NONE,
+      ed4: GP(0),
+      ed5: NONE, // expand-down, B=0: limit+1 .. 0xFFFF
+      ed6: GP(0),
+      ed7: GP(0),
+      ed8: GP(0),
+      edrd: 0xcafe0001,
+      xord: GP(0), // reading execute-only code through CS
+      ldt0: GP(4), // LDT selector while LDTR is null
+      ldtr: 0xabcd1234,
+      ldt1: GP(0x104),
+      acc0: 0x92,
+      acc1: 0x93, // the load set the accessed bit
+      lsl: 0xfff,
+      lslz: 1,
+      lar: 0x00c09100,
+      vrw0: 0,
+      vrr0: 0,
+      vrr1: 1,
+      p16: 2, // PUSH imm in a 16-bit code segment pushes a word
+      cs16: 0x30,
+      ccs: 0x83, // conforming code runs at the caller's CPL: CS.RPL = 3
+      jnc: GP(8),
+      cnc: GP(8),
+      ds0: GP(0x10), // DPL 0 data at CPL 3
+      ssvc: 12, // push beyond the SS limit: #SS(0)...
+      sser: 0,
+      ssep: 2, // ...with ESP unchanged
+      ssip: 0, // at the PUSH
+    }));
+  });
+
+  // Known bug in wasm/table/integer.ts: the SLDT/STR rows use an Ew operand, so the register
+  // form writes only 16 bits. On P6-family CPUs SLDT r32 clears bits 31:16 (SDM vol. 2, SLDT).
+  // Remove `.fails` once the row writes the zero-extended selector.
+  it.fails('SLDT r32 zero-extends the selector', () => {
+    expect(protectedRun().sldt).toBe(0x68);
   });
 });
