@@ -281,13 +281,11 @@ class ExpressionParser {
     let v = this.atom();
     while (v !== undefined && (this.peek('(') || this.peek('.') || this.peek('['))) {
       const t = this.tokens[this.at]!;
-      if (t.text === '.') {
-        this.at += 2;
-        v = { kind: 'unknown', reason: 'attribute access (Python)', pos: v.pos };
-      } else {
-        this.skipBalanced();
-        v = { kind: 'unknown', reason: t.text === '(' ? 'a function call (Python)' : 'indexing (Python)', pos: v.pos };
-      }
+      // The first thing that could not be evaluated is the reason given.
+      const reason = t.text === '.' ? 'attribute access (Python)' : t.text === '(' ? 'a function call (Python)' : 'indexing (Python)';
+      if (t.text === '.') this.at += 2;
+      else this.skipBalanced();
+      v = v.kind === 'unknown' ? v : { kind: 'unknown', reason, pos: v.pos };
     }
     return v;
   }
@@ -339,7 +337,6 @@ class ExpressionParser {
       if (skippedAt !== undefined) {
         return { kind: 'unknown', reason: `'${t.text}' is set by the skipped statement at line ${skippedAt}`, pos: pos(t) };
       }
-      if (this.peek('(') || this.peek('.') || this.peek('[')) return { kind: 'unknown', reason: `'${t.text}' is not defined`, pos: pos(t) };
       return { kind: 'bare', name: t.text, pos: pos(t) };
     }
     if (t.kind === 'op' && t.text === '[') return this.sequence(t, ']');
@@ -431,6 +428,6 @@ export function describe(v: Value): string {
     case 'none':
       return 'None';
     case 'unknown':
-      return 'an expression WebHVM does not evaluate';
+      return `an expression WebHVM does not evaluate (${v.reason})`;
   }
 }
