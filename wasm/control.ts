@@ -14,7 +14,7 @@ import {
 import { push16, push32, pop16, pop32, peek, probePush, getSp, setSp, stack32 } from './stack';
 import { getEflags, setEflagsRaw } from './flags';
 import { taskSwitch, TASK_JMP, TASK_CALL, TASK_IRET, readTssStack } from './tasks';
-import { readLin16, readLin32, writeLin16, writeLin32 } from './memory';
+import { readLin16, readLin32, writeLin16, writeLin32, beginSystemAccess, endSystemAccess } from './memory';
 import { linearForRead, linearForWrite } from './segments';
 
 // Call-gate parameters in transit from the old stack to the new one (at most 31).
@@ -196,7 +196,10 @@ function callGate(target: u32, offset: u32, params: u32, gate32: bool, isCall: b
   // Check the whole new frame fits the new stack segment (expand-up or expand-down).
   if (!fitsStack(sp, total, newLimit, newAttr)) raise(EXC_SS, <i32>(newSs & 0xfffc));
   const frameLin = newBase + sp;
-  // Frame, from high to low: old SS, old ESP, params..., CS, EIP.
+  // Frame, from high to low: old SS, old ESP, params..., CS, EIP. The inner stack belongs to
+  // privilege level `dpl` < 3, so these are supervisor writes even though CPL is still the
+  // caller's (a user-mode write would fault on a supervisor-only stack page).
+  beginSystemAccess();
   let at = frameLin + total;
   at -= unit; writeUnit(at, oldSs, gate32);
   at -= unit; writeUnit(at, oldStack32 ? oldEsp : oldEsp & 0xffff, gate32);
@@ -206,6 +209,7 @@ function callGate(target: u32, offset: u32, params: u32, gate32: bool, isCall: b
   }
   at -= unit; writeUnit(at, retCs, gate32);
   at -= unit; writeUnit(at, retEip, gate32);
+  endSystemAccess();
   markAccessedSs(newSs, ssHi);
   setSegmentCache(SS, (newSs & 0xfffc) | dpl, newBase, newLimit, newAttr);
   setReg32(ESP, newStack32 ? sp : (newEsp & 0xffff_0000) | sp);
@@ -323,7 +327,8 @@ export function returnFar(size32: bool, release: u32): void {
 export function writeEflagsFrom(value: u32, size32: bool, cpl: u32, isIret: bool): void {
   const old = getEflags();
   const iopl = (old & IOPL_MASK) >>> 12;
-  let mask: u32 = 0x0000_0fd5 | TF | NT; // CF PF AF ZF SF TF DF OF, NT
+  // CF PF AF ZF SF TF DF OF and NT; IF only when CPL <= IOPL (0x0fd5 would include IF).
+  let mask: u32 = 0x0000_0dd5 | NT;
   mask |= AC | ID;
   if (cpl == 0) mask |= IOPL_MASK;
   if (cpl <= iopl) mask |= IF;

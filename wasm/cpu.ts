@@ -12,7 +12,7 @@ import { opsize32, fetch8, resetPrefixes, prefixOpsize, prefixAddrsize, prefixSe
 import { getEflags, setEflagsRaw, materializeFlags } from './flags';
 import { deliverEvent, KIND_EXTERNAL, KIND_EXCEPTION } from './interrupts';
 import { interruptAcknowledge } from './imports';
-import { flushTlb, updateAccessMasks, invalidateFetch } from './memory';
+import { flushTlb, updateAccessMasks, invalidateFetch, endSystemAccess } from './memory';
 import { setSegmentCache, isV86 } from './segments';
 import { stringIterations } from './string';
 import { ud, gp, raise, NO_ERROR_CODE } from './fault';
@@ -109,6 +109,8 @@ function checkInterrupts(): bool {
  * function; the machine then calls deliverPendingFault() and runs again.
  */
 export function run(budget: i32): i32 {
+  // A trap out of a previous run() may have left a system access open (see memory.ts).
+  endSystemAccess();
   let retired: i32 = 0;
   let reason = STOP_BUDGET;
   if (load<u32>(STATE + S_HALTED)) {

@@ -197,6 +197,9 @@ export function deliverPendingFault(): i32 {
   let code = load<i32>(STATE + S_FAULT_CODE);
   store<i32>(STATE + S_FAULT_VECTOR, -1);
   if (vector < 0) return STOP_BUDGET;
+  // The trap may have unwound from inside a descriptor-table or TSS access: later accesses
+  // must be checked at the CPL again.
+  endSystemAccess();
   materializeFlags();
   store<u32>(STATE + S_EIP, load<u32>(STATE + S_PREV_EIP));
   const first = load<i32>(STATE + S_DELIVERING);

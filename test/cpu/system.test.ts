@@ -9,7 +9,12 @@ import { StopReason } from '../../src/cpu/cpu-core.ts';
 const dir = fileURLToPath(new URL('./system/', import.meta.url));
 
 function boot(name: string, options: BareMachineOptions = {}) {
-  const machine = new BareMachine(assembleFile(`${dir}${name}.asm`), { budget: 5_000_000, ...options });
+  const machine = new BareMachine(assembleFile(`${dir}${name}.asm`), {
+    budget: 5_000_000,
+    // WEBHVM_DEBUG_CORE=1 runs build/cpu.debug.wasm (node wasm/build.mjs --debug-only).
+    debugCore: process.env.WEBHVM_DEBUG_CORE === '1',
+    ...options,
+  });
   const run = machine.run();
   return { ...run, report: reports(run.values) };
 }
@@ -112,5 +117,49 @@ describe('protected-mode segmentation', () => {
   // Remove `.fails` once the row writes the zero-extended selector.
   it.fails('SLDT r32 zero-extends the selector', () => {
     expect(protectedRun().sldt).toBe(0x68);
+  });
+});
+
+describe('privilege levels', () => {
+  it('moves between rings through IRET, gates, RETF and SYSENTER/SYSEXIT with the SDM checks', () => {
+    expect(hex(pass('privilege'))).toEqual(hex({
+      ds3: 0, // IRET to CPL 3 nulls DS and ES (DPL 0 data)...
+      es3: 0,
+      fs3: 0x23, // ...but not FS (DPL 3)
+      cs3: 0x1b,
+      cli: GP(0),
+      fcs: 0x1b,
+      fss: 0x23,
+      fesp: 0,
+      ffrm: 0x70000 - 24, // six dwords below TSS0.ESP0
+      hlt: GP(0),
+      crw: GP(0),
+      crr: GP(0),
+      intd: GP(0x31 * 8 + 2),
+      sx3: GP(0),
+      gds: 0,
+      gret: 0,
+      gesp: 0x70000 - 24, // EIP, CS, 2 parameters, ESP, SS
+      gp0: 0x2222,
+      gp1: 0x1111,
+      goes: 0,
+      goss: 0x23,
+      grcs: 0x1b,
+      io80: GP(0),
+      iof0: NONE,
+      ioff: GP(0),
+      ioe8: GP(0),
+      ioe9: NONE,
+      popf: 0,
+      cli3: NONE,
+      in3: NONE,
+      xesp: 0, // SYSEXIT: ESP = ECX, EIP = EDX
+      xcs: 0x1b, // SYSENTER_CS + 16, RPL 3
+      xss: 0x23, // SYSENTER_CS + 24, RPL 3
+      ecs: 0x08,
+      ess: 0x10, // SYSENTER_CS + 8
+      eesp: 0x6f000,
+      eif: 0,
+    }));
   });
 });
