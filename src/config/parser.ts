@@ -44,6 +44,8 @@ export interface ParsedFile {
   assignments: Assignment[];
   /** Every name read by an expression, including inside skipped statements. */
   referenced: Set<string>;
+  /** Names of assignments refused for a syntax problem (already reported), so they do not also read as missing. */
+  malformed: Set<string>;
   problems: ConfigProblem[];
   warnings: ConfigWarning[];
 }
@@ -67,6 +69,7 @@ export function parseStatements(text: string): ParsedFile {
   const warnings: ConfigWarning[] = [];
   const assignments: Assignment[] = [];
   const referenced = new Set<string>();
+  const malformed = new Set<string>();
   const variables = new Map<string, Value>();
   /** Names set by skipped code, with the line of the statement that was skipped. */
   const unknown = new Map<string, number>();
@@ -131,13 +134,14 @@ export function parseStatements(text: string): ParsedFile {
     }
     for (const statement of splitStatements(ll.tokens)) {
       if (statement.length === 0) continue;
-      if (statement.some((t) => t.broken)) {
-        // The lexer already reported the unclosed string or bracket; if this was an
-        // assignment, its name still counts as set so that it does not also read as missing.
-        continue;
-      }
       const head = statement[0]!;
       const second = statement[1];
+      const isAssignment = head.kind === 'name' && second?.kind === 'op' && second.text === '=';
+      if (statement.some((t) => t.broken)) {
+        // The lexer already reported the unclosed string or bracket.
+        if (isAssignment) malformed.add(head.text);
+        continue;
+      }
       if (head.kind === 'name' && SIMPLE_PYTHON.has(head.text)) {
         noteSkippedNames(statement, head.line);
         skipWarning(head, statement[statement.length - 1]!.line, `Python '${head.text}' statement`);
@@ -146,6 +150,7 @@ export function parseStatements(text: string): ParsedFile {
       if (head.kind === 'name' && second?.kind === 'op' && second.text === '=') {
         const rhs = statement.slice(2);
         if (rhs.length === 0) {
+          malformed.add(head.text);
           problems.push({ line: second.line, column: second.column + 1, key: head.text, message: 'expected a value after =' });
           continue;
         }
@@ -158,7 +163,10 @@ export function parseStatements(text: string): ParsedFile {
         const ctx: EvalContext = { variables, unknown, referenced, problems, key: head.text };
         const parser = new ExpressionParser(rhs, ctx);
         const value = parser.parseTop();
-        if (value === undefined) continue;
+        if (value === undefined) {
+          malformed.add(head.text);
+          continue;
+        }
         variables.set(head.text, value);
         unknown.delete(head.text);
         assignments.push({ name: head.text, line: head.line, column: head.column, value });
@@ -185,7 +193,7 @@ export function parseStatements(text: string): ParsedFile {
       problems.push({ line: head.line, column: head.column, message: `expected a setting (key = value), got '${head.text}'` });
     }
   }
-  return { assignments, referenced, problems, warnings };
+  return { assignments, referenced, malformed, problems, warnings };
 }
 
 function splitStatements(tokens: Token[]): Token[][] {

@@ -241,7 +241,7 @@ export function validate(parsed: ParsedFile, fileName: string): ParseResult {
     error(at('name'), 'name', "expected the VM's name, got ''");
     name = undefined;
   }
-  if (!parsed.assignments.some((a) => a.name === 'name')) {
+  if (!parsed.assignments.some((a) => a.name === 'name') && !parsed.malformed.has('name')) {
     problems.push({ line: 1, column: 1, key: 'name', message: "missing: every domain needs a name (name = 'myvm'), as in xl" });
   }
   let uuid: string | null = null;

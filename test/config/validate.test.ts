@@ -22,6 +22,11 @@ describe('name and uuid', () => {
   it('requires a name, as xl does', () => {
     expect(problemsOf("builder = 'hvm'\n")).toEqual(["guest.cfg:1:1: name: missing: every domain needs a name (name = 'myvm'), as in xl"]);
   });
+  it('does not call a malformed name missing', () => {
+    expect(problemsOf("builder='hvm'\nname = 'winxp\n")).toEqual([
+      "guest.cfg:2:8: unterminated string: expected a closing ' before the end of the line",
+    ]);
+  });
   it('refuses an empty or unquoted name', () => {
     expect(problemsOf("builder='hvm'\nname = ''")).toEqual(["guest.cfg:2:8: name: expected the VM's name, got ''"]);
     expect(problemsOf("builder='hvm'\nname = 5")).toEqual(['guest.cfg:2:8: name: expected a string in quotes, got 5']);
