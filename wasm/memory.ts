@@ -217,6 +217,8 @@ export function translate(lin: u32, access: i32): u32 {
     if (!(pde & PG_P)) pageFault(lin, errBase);
     allow &= pde;
     if ((pde & PG_PS) && (cr4 & CR4_PSE)) {
+      // Without PSE-36 (not in CPUID) bits 21:13 of a 4 MiB PDE are reserved (SDM table 4-4).
+      if (pde & 0x3f_e000) pageFault(lin, errBase | 9);
       checkAccess(lin, allow, false, user, write, access, errBase | 1, cr0);
       const newPde = pde | PG_A | (write ? PG_D : 0);
       if (newPde != pde) physWrite32(pdeAddr, newPde);
@@ -345,11 +347,19 @@ function slowWrite8(lin: u32, v: u32): void {
   else slowWrite32(lin, v);
 }
 
+/**
+ * First byte of the page after the one holding `lin`: where a page-crossing access touches its
+ * second page, and so the CR2 value when that page faults (not the access's last byte).
+ */
+@inline function nextPage(lin: u32): u32 {
+  return (lin | 0xfff) + 1;
+}
+
 export function slowRead16(lin: u32): u32 {
   if ((lin & 0xfff) == 0xfff) {
     // Check both pages before reading either, so a fault on the second leaves nothing half done.
     entryFor(lin, ACCESS_READ);
-    entryFor(lin + 1, ACCESS_READ);
+    entryFor(lin + 1, ACCESS_READ); // lin + 1 starts the second page (CR2 on a fault)
     return slowRead8(lin) | (slowRead8(lin + 1) << 8);
   }
   const e = entryFor(lin, ACCESS_READ);
@@ -360,7 +370,7 @@ export function slowRead16(lin: u32): u32 {
 export function slowRead32(lin: u32): u32 {
   if ((lin & 0xfff) > 0xffc) {
     entryFor(lin, ACCESS_READ);
-    entryFor(lin + 3, ACCESS_READ);
+    entryFor(nextPage(lin), ACCESS_READ);
     return slowRead8(lin) | (slowRead8(lin + 1) << 8) | (slowRead8(lin + 2) << 16) | (slowRead8(lin + 3) << 24);
   }
   const e = entryFor(lin, ACCESS_READ);
@@ -384,7 +394,7 @@ export function slowWrite16(lin: u32, v: u32): void {
 export function slowWrite32(lin: u32, v: u32): void {
   if ((lin & 0xfff) > 0xffc) {
     entryFor(lin, ACCESS_WRITE);
-    entryFor(lin + 3, ACCESS_WRITE);
+    entryFor(nextPage(lin), ACCESS_WRITE);
     for (let i: u32 = 0; i < 4; i++) slowWrite8(lin + i, v >>> (i * 8));
     return;
   }
@@ -399,13 +409,13 @@ export function probeWrite(lin: u32, size: u32): void {
   const e = tlbEntry(lin);
   if ((e & writeMask) == TLB_VALID && (lin & 0xfff) <= 0x1000 - size) return;
   entryFor(lin, ACCESS_WRITE);
-  if (((lin + size - 1) ^ lin) & ~0xfff) entryFor(lin + size - 1, ACCESS_WRITE);
+  if (((lin + size - 1) ^ lin) & ~0xfff) entryFor(nextPage(lin), ACCESS_WRITE);
 }
 
 /** Make sure `size` bytes at `lin` are readable (faulting now if not). */
 export function probeRead(lin: u32, size: u32): void {
   entryFor(lin, ACCESS_READ);
-  if (((lin + size - 1) ^ lin) & ~0xfff) entryFor(lin + size - 1, ACCESS_READ);
+  if (((lin + size - 1) ^ lin) & ~0xfff) entryFor(nextPage(lin), ACCESS_READ);
 }
 
 // ---------------------------------------------------------------------------------------------

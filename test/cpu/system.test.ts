@@ -163,3 +163,46 @@ describe('privilege levels', () => {
     }));
   });
 });
+
+const PF = (code: number) => fault(14, code);
+const tag = (s: string) => s.padEnd(4, ' ').split('').reduce((v, c, i) => v + c.charCodeAt(0) * 2 ** (8 * i), 0);
+
+describe('paging', () => {
+  it('translates 4 KiB and 4 MiB pages and raises #PF with the SDM error codes', () => {
+    expect(hex(pass('paging'))).toEqual(hex({
+      map1: tag('map1'),
+      ad1: 0x20, // a read sets A only
+      pda: 0x20,
+      ad2: 0x60, // a write sets D
+      pse: tag('map1'),
+      psa: 0x20,
+      psd: 0x60,
+      pfr: PF(0),
+      cr2r: 0x401234,
+      pfw: PF(2),
+      wp0: NONE,
+      rsv: PF(9), // P | RSVD: bit 21 of a 4 MiB PDE is reserved without PSE-36
+      cr2v: 0xc00000,
+      fvec: 14,
+      ferr: 0,
+      feip: 0x401000,
+      fcr2: 0x401000,
+      xpg: PF(2),
+      xcr2: 0x401000,
+      xmem: 0xaaaa, // nothing written to the first page
+      wp1: PF(3),
+      wp2: PF(3),
+      u1: PF(5),
+      u2: PF(7),
+      u3: PF(7),
+      u4: PF(4),
+      u5: NONE,
+      ldt: PF(0), // implicit supervisor access: U/S clear in the error code
+      lcr2: 0x3000,
+      u6: PF(5),
+      glb1: tag('G1'),
+      ngl1: tag('G2'),
+      glb2: tag('G2'),
+    }));
+  });
+});
