@@ -206,3 +206,37 @@ describe('paging', () => {
     }));
   });
 });
+
+describe('PAE paging', () => {
+  it('maps 2 MiB pages and enforces NX, reserved bits and EFER.NXE', () => {
+    expect(hex(pass('pae'))).toEqual(hex({
+      cpae: 1 << 6,
+      cmax: 0x80000004,
+      cpnx: 1 << 20,
+      big: tag('big'),
+      bigA: 0x20,
+      xd0: PF(9), // XD set while EFER.NXE = 0 is a reserved bit
+      rsv: PF(9),
+      r13: PF(9),
+      efr0: 0,
+      efr1: 0x800,
+      xrd: 0x90c3c3c3,
+      xvec: 14,
+      xerr: 0x11, // P | I/D
+      xcr2: 0x400500,
+      exok: 1,
+      nerr: 0x10, // not present, instruction fetch
+      rsv1: PF(9),
+    }));
+  });
+
+  it('is gated by CPUID: without PAE, CR4.PAE and IA32_EFER raise #GP', () => {
+    expect(hex(pass('pae', { pae: false }))).toEqual(hex({
+      cpae: 0,
+      cmax: 0x80000004,
+      cpnx: 0,
+      pae: GP(0),
+      efer: GP(0),
+    }));
+  });
+});
