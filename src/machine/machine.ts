@@ -35,6 +35,8 @@ import { StdVga } from '../devices/vga.ts';
 import { FwCfg } from '../devices/fw-cfg.ts';
 import { installFirmwareConfig, bootPaths, type BootDevice } from '../firmware/qemu-firmware-config.ts';
 import { fillCmos } from '../firmware/cmos-config.ts';
+import { screenText } from '../display/screen-text.ts';
+import { renderFrame } from '../display/vga-render.ts';
 
 export type IdeSlot = { kind: 'disk'; backend: BlockBackend } | { kind: 'cdrom'; backend?: BlockBackend };
 
@@ -330,6 +332,23 @@ export class Machine {
   /** True when the CPU is halted waiting for an interrupt that only asynchronous I/O can bring. */
   get idle(): boolean {
     return this.cpu.halted && !Number.isFinite(this.clock.nextEventTime());
+  }
+
+  // ---- Screen ----
+
+  /** Video memory as the VGA card sees it. */
+  get vram(): Uint8Array {
+    return new Uint8Array(this.cpu.memory.buffer, this.cpu.extraBase, VRAM_BYTES);
+  }
+
+  /** The VGA text screen as lines, or null in a graphics mode. */
+  screenText(): string[] | null {
+    return screenText(this.vga.displayState(), this.vram);
+  }
+
+  /** The current screen as RGBA pixels. */
+  screenshot(): { width: number; height: number; rgba: Uint8ClampedArray } {
+    return renderFrame(this.vga.displayState(), this.vram);
   }
 
   /** Wait until no disk request is in flight. */
