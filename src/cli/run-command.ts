@@ -67,7 +67,7 @@ export async function runCommand(args: string[]): Promise<number> {
   let debugText = '';
   try {
     const result = await readDomainConfigFile(configPath);
-    for (const w of result.warnings) console.error(`webhvm: warning: ${formatDiagnostic(basename(configPath), w)}`);
+    for (const w of result.warnings) console.error(`webhvm: ${formatDiagnostic(basename(configPath), w)}`);
     config = result.config;
     const media = await resolveMedia(config, nodeMediaResolver(configPath), { fileName: configPath });
     const images = await openImagesNode(media);
