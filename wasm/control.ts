@@ -1,7 +1,7 @@
 // Far control transfers: JMP/CALL/RET/IRET in real, virtual-8086 and protected mode, with the
 // privilege checks of code segments, call gates, task gates and TSS descriptors.
 import {
-  STATE, S_CPL, S_EFLAGS, CS, SS, ES, DS, FS, GS, TR, EXC_GP, EXC_NP, EXC_SS, EXC_TS,
+  STATE, S_CPL, S_EFLAGS, S_NMI_BLOCKED, CS, SS, ES, DS, FS, GS, TR, EXC_GP, EXC_NP, EXC_SS, EXC_TS,
   IF, IOPL_MASK, NT, RF, VM, VIF, VIP, AC, ID, TF, SEG_BASE, S_SEGS,
 } from './layout';
 import { raise, gp, np } from './fault';
@@ -339,6 +339,8 @@ export function writeEflagsFrom(value: u32, size32: bool, cpl: u32, isIret: bool
 }
 
 export function iret(size32: bool): void {
+  // IRET ends the NMI handler's blocking of further NMIs (SDM vol. 3, 6.7.1), in every mode.
+  store<u32>(STATE + S_NMI_BLOCKED, 0);
   const unit: u32 = size32 ? 4 : 2;
   if (isRealMode()) {
     const eip = peek(0, size32);

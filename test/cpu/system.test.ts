@@ -240,3 +240,22 @@ describe('PAE paging', () => {
     }));
   });
 });
+
+describe('hardware interrupts and single-step', () => {
+  it('honours the STI and MOV SS shadows, blocks NMI until IRET, wakes HLT, traps on TF', () => {
+    expect(hex(pass('interrupts'))).toEqual(hex({
+      nosh: 0x77, // without a shadow the interrupt comes at the next boundary
+      stsh: 1, // the instruction after STI runs first
+      stct: 2,
+      mssh: 3, // the instruction after MOV SS runs first
+      hlte: 0, // HLT resumes at the next instruction
+      hltc: 4,
+      nmic: 2, // the NMI raised inside the handler is taken after its IRET...
+      nmid: 1, // ...not nested
+      dbct: 3,
+      dbe1: 0, // trap after the first instruction following the POPF
+      dbe3: 0,
+      bs: 0x4000,
+    }));
+  });
+});
