@@ -172,9 +172,10 @@ export function shld(d: u32, s: u32, count: u32, size: u32): u32 {
   let r: u32, cf: u32;
   if (size == 16) {
     // With a count above 16 the 16-bit form shifts through s:d:s (result undefined by Intel; this is what the hardware does).
+    // d:s:d as 48 bits; the result is the 16 bits that end c bits below the top of d.
     const wide: u64 = (<u64>d << 32) | (<u64>s << 16) | <u64>d;
-    r = <u32>(wide >> (48 - c)) & 0xffff;
-    cf = <u32>(wide >> (48 - c + 16)) & 1;
+    r = <u32>(wide >> (32 - c)) & 0xffff;
+    cf = <u32>(wide >> (48 - c)) & 1;
   } else {
     r = (d << c) | (s >>> (32 - c));
     cf = (d >>> (32 - c)) & 1;

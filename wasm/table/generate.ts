@@ -146,7 +146,9 @@ function body(row: OpcodeRow, opcode: number, o32: boolean, form: 'reg' | 'mem' 
     .replace(/\$ea/g, 'ea');
   if (form === 'reg' && ops.some((o) => o.kind === 'M')) return 'ud();';
   lines.push(code);
-  lines.push(...writes, ...regWrites);
+  // Register write-backs in reverse operand order: when two written operands are the same
+  // register (XADD r,r), the destination ($1) is written last, as the hardware does.
+  lines.push(...writes, ...regWrites.reverse());
   if (row.post) lines.push(row.post.replace(/\$O/g, o32 ? 'true' : 'false'));
   return lines.filter((l) => l.trim()).join('\n');
 }

@@ -178,8 +178,12 @@ class SequenceBuilder {
     this.known = regs.slice();
   }
 
+  /** EFLAGS bits that are undefined at this point of the sequence (see compare.ts). */
+  undefinedFlags = 0;
+
   emit(bytes: number[], row: OpcodeRow, flags: FlagEffect, writes: number[]): void {
     this.instructions.push({ offset: this.offset, bytes, row, flags });
+    this.undefinedFlags = flags.certain ? (this.undefinedFlags & ~flags.written) | flags.undef : this.undefinedFlags | flags.undef;
     this.offset += bytes.length;
     for (const r of writes) this.known[r] = undefined;
   }
@@ -241,7 +245,22 @@ class SequenceBuilder {
   }
 }
 
+/**
+ * Flags an instruction reads, by mnemonic: an instruction that reads a flag left undefined by
+ * an earlier one would turn undefined flags into defined registers or memory, so the generator
+ * first defines all arithmetic flags with a CMP.
+ */
+function flagsRead(row: OpcodeRow, opcode: number): number {
+  const m = row.mnemonic;
+  if (m === 'CMOVcc' || m === 'SETcc' || m.startsWith('FCMOV')) return [0x800, 0x1, 0x40, 0x41, 0x80, 0x4, 0x880, 0x8c0][(opcode & 15) >> 1];
+  if (m === 'ADC' || m === 'SBB' || m === 'RCL' || m === 'RCR' || m === 'CMC' || m === 'SALC') return 0x1;
+  if (m === 'DAA' || m === 'DAS' || m === 'AAA' || m === 'AAS') return 0x11;
+  if (m === 'LAHF' || m === 'PUSHF') return 0xd5;
+  return 0;
+}
+
 const NO_FLAGS: FlagEffect = { written: 0, undef: 0, certain: true };
+const cmpRow = opcodeTable.find((r) => r.mnemonic === 'CMP' && r.ext === 7 && opcodeRange(r)[0] === 0x81)!;
 const movImmRow = opcodeTable.find((r) => opcodeRange(r)[0] <= 0xb8 && opcodeRange(r)[1] >= 0xb8)!;
 
 function le(v: number, n: number): number[] {
@@ -263,14 +282,20 @@ function operandBits(op: Operand, o32: boolean): number {
 /** Generate one instruction of `t` (plus any helper MOVs it needs) into `b`. */
 function generateInstruction(b: SequenceBuilder, t: Template, rnd: Random): void {
   const row = t.row;
+  const [lo0, hi0] = opcodeRange(row);
+  const opcode0 = lo0 + rnd.below(hi0 - lo0 + 1);
+  if (flagsRead(row, opcode0) & b.undefinedFlags) {
+    // CMP r32, imm32 (81 /7): defines OSZAPC, changes nothing else.
+    const reg = rnd.below(8);
+    b.emit([0x81, 0xf8 | reg, ...le(rnd.interesting(), 4)], cmpRow, rowFlags(cmpRow), []);
+  }
   // Keep a few registers holding pointers, so memory operands use base and index registers.
   if (b.known.filter((v) => v !== undefined).length < 3 && rnd.chance(0.15)) {
     b.loadRegister(rnd.pick([3, 5, 6, 7, 0, 1, 2]), DATA + rnd.below(DATA_SIZE));
   }
   const prefixes: number[] = [];
   let o32 = !t.sizeDependent || !rnd.chance(0.4);
-  const [lo, hi] = opcodeRange(row);
-  const opcode = lo + rnd.below(hi - lo + 1);
+  const opcode = opcode0;
   const mnemonic = row.mnemonic;
   const str = row.test === 'string' ? stringKind(row) : undefined;
   const writes: number[] = [...(IMPLICIT_WRITES[mnemonic] ?? [])];
@@ -392,7 +417,7 @@ function generateInstruction(b: SequenceBuilder, t: Template, rnd: Random): void
 
   // LOCK: valid on the memory forms of lockable rows; now and then an invalid one (#UD).
   if (row.lock && useMemory && rnd.chance(0.2)) prefixes.push(0xf0);
-  else if (rnd.chance(0.004)) prefixes.push(0xf0);
+  else if (rnd.chance(0.0005)) prefixes.push(0xf0);
   if (!o32) prefixes.push(0x66);
   if (prefixes.length > 1 && rnd.chance(0.5)) prefixes.reverse();
 
@@ -442,7 +467,7 @@ export function generateCases(seed: number, count: number, options: GeneratorOpt
       regs.push(pointer ? DATA + rnd.below(DATA_SIZE) : rnd.interesting());
     }
     const eflags = (0x202 | (rnd.u32() & 0x8d5) | (rnd.chance(0.25) ? 0x400 : 0)) >>> 0;
-    const b = new SequenceBuilder(rnd, regs, options.faultRate ?? 0.01);
+    const b = new SequenceBuilder(rnd, regs, options.faultRate ?? 0.003);
     while (b.instructions.length < length && b.offset < MAX_CODE - 64) {
       let x = rnd.u32() / 0x1_0000_0000 * total;
       let k = 0;
