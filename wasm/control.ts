@@ -78,7 +78,7 @@ export function callFar(selector: u32, offset: u32, size32: bool): void {
   const retEip = getEip();
   if (isRealMode() || isV86()) {
     if (offset > segLimit(CS)) gp(0);
-    probePush(size32 ? 8 : 4);
+    probePush(size32 ? 8 : 4, size32 ? 4 : 2);
     push(retCs, size32);
     push(retEip, size32);
     if (isRealMode()) loadSegmentReal(CS, selector);
@@ -93,7 +93,7 @@ export function callFar(selector: u32, offset: u32, size32: bool): void {
     if (!(attr & A_TYPE_CODE)) gp(<i32>(selector & 0xfffc));
     checkDirectCode(selector);
     if (offset > descLimit(descLo, descHi)) gp(0);
-    probePush(size32 ? 8 : 4);
+    probePush(size32 ? 8 : 4, size32 ? 4 : 2);
     markAccessed(selector);
     const lo = descLo, hi = descHi;
     push(retCs, size32);
@@ -164,7 +164,7 @@ function callGate(target: u32, offset: u32, params: u32, gate32: bool, isCall: b
     return;
   }
   if (conforming || dpl == cpl) {
-    probePush(gate32 ? 8 : 4);
+    probePush(gate32 ? 8 : 4, gate32 ? 4 : 2);
     markAccessed(target);
     const lo = descLo, hi = descHi;
     push(retCs, gate32);
@@ -250,10 +250,10 @@ export function setTssStack(sel: u32, sp: u32): void {
  * Validate a stack segment selector for a privilege change to `dpl`; the descriptor is left in
  * descLo/descHi. Errors are `vector`(selector) (#TS for stacks taken from a TSS).
  */
-export function checkStackSegment(selector: u32, dpl: u32, vector: i32): u32 {
-  const code = <i32>(selector & 0xfffc);
-  if ((selector & 0xfffc) == 0) raise(vector, 0);
-  readDescriptor(selector, vector);
+export function checkStackSegment(selector: u32, dpl: u32, vector: i32, ext: u32 = 0): u32 {
+  const code = <i32>((selector & 0xfffc) | ext);
+  if ((selector & 0xfffc) == 0) raise(vector, <i32>ext);
+  readDescriptor(selector, vector, ext);
   const attr = descAttr(descHi);
   if ((selector & 3) != dpl || ((attr >>> 5) & 3) != dpl || !(attr & A_S) || (attr & A_TYPE_CODE) || !(attr & A_TYPE_RW)) {
     raise(vector, code);

@@ -50,7 +50,7 @@ function deliverReal(vector: i32): void {
   const base = load<u32>(STATE + S_IDTR_BASE);
   const ip = readLin16(base + entry);
   const cs = readLin16(base + entry + 2);
-  probePush(6);
+  probePush(6, 2);
   const flags = getEflags();
   push16(flags);
   push16(load<u32>(STATE + S_SEGS + CS * 0x20) & 0xffff);
@@ -87,7 +87,7 @@ function deliverProtected(vector: i32, kind: i32, errorCode: i32): void {
   const offset = gate32 ? (lo & 0xffff) | (hi & 0xffff_0000) : lo & 0xffff;
   const scode = <i32>((selector & 0xfffc) | ext);
   if ((selector & 0xfffc) == 0) gp(<i32>ext);
-  readDescriptor(selector, EXC_GP);
+  readDescriptor(selector, EXC_GP, ext);
   const attr = descAttr(descHi);
   const dpl = (attr >>> 5) & 3;
   if (!(attr & A_S) || !(attr & A_TYPE_CODE) || dpl > cpl) gp(scode);
@@ -105,7 +105,7 @@ function deliverProtected(vector: i32, kind: i32, errorCode: i32): void {
     readTssStack(dpl);
     const newSs = tssStackSelector;
     const newEsp = tssStackPointer;
-    checkStackSegment(newSs, dpl, EXC_TS);
+    checkStackSegment(newSs, dpl, EXC_TS, ext);
     const ssLo = descLo, ssHi = descHi;
     const ssAttr = descAttr(ssHi);
     const ssBase = descBase(ssLo, ssHi);
@@ -151,7 +151,7 @@ function deliverProtected(vector: i32, kind: i32, errorCode: i32): void {
     return;
   }
   // Same privilege level (or a conforming handler).
-  probePush((pushError ? 4 : 3) * unit);
+  probePush((pushError ? 4 : 3) * unit, unit);
   if (gate32) {
     push32(eflags);
     push32(retCs);

@@ -113,27 +113,30 @@ export function loadSegmentV86(seg: i32, selector: u32): void {
 export let descLo: u32 = 0;
 export let descHi: u32 = 0;
 
-/** Linear address of the descriptor for `selector` in the GDT or LDT, or raise `vector`(selector). */
-export function descriptorAddress(selector: u32, vector: i32): u32 {
+/**
+ * Linear address of the descriptor for `selector` in the GDT or LDT, or raise
+ * `vector`(selector | ext); `ext` is the EXT bit when an event's delivery does the lookup.
+ */
+export function descriptorAddress(selector: u32, vector: i32, ext: u32 = 0): u32 {
   const index = selector & 0xfff8;
   let base: u32, limit: u32;
   if (selector & 4) {
     const l = segAddr(LDTR);
     // A null or unusable LDT makes every LDT selector invalid.
-    if ((load<u32>(l + SEG_SELECTOR) & 0xfffc) == 0) raise(vector, <i32>(selector & 0xfffc));
+    if ((load<u32>(l + SEG_SELECTOR) & 0xfffc) == 0) raise(vector, <i32>((selector & 0xfffc) | ext));
     base = load<u32>(l + SEG_BASE);
     limit = load<u32>(l + SEG_LIMIT);
   } else {
     base = load<u32>(STATE + S_GDTR_BASE);
     limit = load<u32>(STATE + S_GDTR_LIMIT);
   }
-  if (index + 7 > limit) raise(vector, <i32>(selector & 0xfffc));
+  if (index + 7 > limit) raise(vector, <i32>((selector & 0xfffc) | ext));
   return base + index;
 }
 
 /** Read the descriptor for `selector` into descLo/descHi; a selector outside its table raises vector(sel). */
-export function readDescriptor(selector: u32, vector: i32): void {
-  const addr = descriptorAddress(selector, vector);
+export function readDescriptor(selector: u32, vector: i32, ext: u32 = 0): void {
+  const addr = descriptorAddress(selector, vector, ext);
   beginSystemAccess();
   descLo = readLin32(addr);
   descHi = readLin32(addr + 4);

@@ -35,7 +35,7 @@ export function popCommit(size32: bool): void {
 
 export function pusha(size32: bool): void {
   const unit: u32 = size32 ? 4 : 2;
-  probePush(8 * unit);
+  probePush(8 * unit, unit);
   const sp = reg32(ESP);
   for (let r = 0; r < 8; r++) {
     const v = r == 4 ? sp : reg32(r);
@@ -84,7 +84,7 @@ export function enter(size: u32, level: u32, size32: bool): void {
   level &= 31;
   const unit: u32 = size32 ? 4 : 2;
   const frameBytes = unit * (1 + level) + size;
-  probePush(frameBytes);
+  probePush(frameBytes, unit);
   const bp = stack32() ? reg32(EBP) : reg32(EBP) & 0xffff;
   push(size32 ? reg32(EBP) : reg16(EBP), size32);
   const frame = getSp();

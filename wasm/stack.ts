@@ -57,10 +57,16 @@ export function peek(offset: u32, size32: bool): u32 {
   return size32 ? readLin32(linearForRead(SS, sp, 4)) : readLin16(linearForRead(SS, sp, 2));
 }
 
-/** Fault now if `bytes` cannot be pushed (for multi-push instructions that must be atomic). */
-export function probePush(bytes: u32): void {
+/**
+ * Fault now if `bytes` cannot be pushed (for multi-push instructions that must be atomic).
+ * The pages are checked slot by slot from the top, in the order the pushes write them, so a
+ * page fault reports the address of the first push that would fault (CR2) as the CPU does.
+ * `unit` is the size of one push (2 or 4).
+ */
+export function probePush(bytes: u32, unit: u32 = 2): void {
   const sp = spPlus(-<i32>bytes);
-  probeWrite(linearForWrite(SS, sp, bytes), bytes);
+  const lin = linearForWrite(SS, sp, bytes);
+  for (let off: u32 = unit; off <= bytes; off += unit) probeWrite(lin + bytes - off, unit);
 }
 /** Fault now if `bytes` cannot be popped. */
 export function probePop(bytes: u32): void {

@@ -259,3 +259,53 @@ describe('hardware interrupts and single-step', () => {
     }));
   });
 });
+
+describe('exceptions', () => {
+  it('restarts faults, continues after traps, sets EXT, escalates to #DF', () => {
+    expect(hex(pass('exceptions'))).toEqual(hex({
+      pop: GP(0),
+      popp: 0, // POP m32 faulting on its destination leaves ESP alone
+      push: GP(0),
+      pshp: 0,
+      add: GP(0),
+      addf: 0x45, // CF ZF PF from before the faulting ADD
+      de: fault(0),
+      deax: 0x1234,
+      dedx: 0x5678,
+      br: fault(5),
+      udv: 6,
+      udip: 0,
+      i3v: 3,
+      i3ip: 0, // traps return after the instruction
+      oev: 4,
+      oeip: 0,
+      i1v: 1,
+      i1ip: 0,
+      npn: fault(11, 0x41 * 8 + 2), // IDT bit, EXT clear for INT n
+      intx: GP(0x1000),
+      extv: 11,
+      exte: 0x42 * 8 + 3, // IDT and EXT for an external interrupt
+      udx: GP(0x1001), // EXT: raised while delivering #UD
+      npud: fault(11, 6 * 8 + 3), // benign #UD, then #NP: handled serially
+      df: fault(8, 0), // #GP while delivering #GP: double fault, error code 0
+      dsok: 1,
+      dfer: 0,
+      dfsp: 0x78000, // the task's own stack, after popping the error code
+      dfc2: 0x50ffc,
+      dftr: 0x48,
+      dfbl: 0x28,
+      dfnt: 0x4000,
+      dfts: 8,
+      dfip: 0,
+      dfos: 0x51000,
+      bsy0: 0x8b,
+      bsy1: 0x8b,
+    }));
+  });
+
+  it('shuts down on a triple fault: the machine sees a reset', () => {
+    const r = boot('triple');
+    expect(r.report).toEqual({ pre: 1 });
+    expect(r.stop).toBe(StopReason.Reset);
+  });
+});
