@@ -309,3 +309,40 @@ describe('exceptions', () => {
     expect(r.stop).toBe(StopReason.Reset);
   });
 });
+
+describe('task switching', () => {
+  it('switches through JMP, CALL, IRET, a task gate and a 16-bit TSS', () => {
+    const r = pass('tasks');
+    // The 16-bit task reports with 16-bit moves: only the low halves are defined.
+    r.ax16 &= 0xffff;
+    r.tr16 &= 0xffff;
+    r.l16 &= 0xffff;
+    expect(hex(r)).toEqual(hex({
+      teax: 0x1111, // registers from the new TSS
+      tebx: 0x3333,
+      ttr: 0x40,
+      jb0: 0x89, // JMP: the old task is no longer busy...
+      jb1: 0x8b, // ...the new one is
+      jnt: 0, // and not nested
+      jeax: 0xaaaa,
+      jeip: 0,
+      jtr: 0x28,
+      cnt: 0x4000, // CALL: NT set in the new task
+      clnk: 0x28, // back link
+      cb0: 0x8b, // both busy
+      cb1: 0x8b,
+      cbsy: GP(0x28), // CALL to a busy task
+      rb0: 0x8b,
+      rb1: 0x89,
+      rnt: 0,
+      ts: 8, // CR0.TS after a task switch
+      ient: 0x4000 | 0x28,
+      ib1: 0x89,
+      ax16: 0x1616,
+      tr16: 0x48,
+      l16: 0x28,
+      i16: 0,
+      b16: 0x81,
+    }));
+  });
+});
