@@ -387,6 +387,8 @@ export function das(): void {
   if ((al & 0xf) > 9 || af) {
     r = (r - 6) & 0xff;
     newAf = AF;
+    // The borrow out of AL - 6 sets CF even when the high digit needs no adjustment.
+    if (al < 6) newCf = CF;
   }
   if (al > 0x99 || cf) {
     r = (r - 0x60) & 0xff;
