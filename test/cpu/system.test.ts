@@ -346,3 +346,55 @@ describe('task switching', () => {
     }));
   });
 });
+
+describe('virtual-8086 mode', () => {
+  it('enters through IRET, faults on IOPL-sensitive instructions, interrupts to ring 0 and back', () => {
+    const r = pass('v86');
+    for (const k of ['vcs', 'rds', 'fcs', 'fds', 'fvds', 'fss', 'f1', 'f4', 'f5', 'f6', 'f7', 'f8']) r[k] &= 0xffff;
+    // The arithmetic flags are whatever the program's last computation left.
+    r.f2 &= ~0x8d5;
+    r.r0fl &= ~0x8d5;
+    expect(hex(r)).toEqual(hex({
+      vcs: 0xf000,
+      cli: GP(0),
+      fvm: 0x20002, // VM set in the pushed EFLAGS (IOPL 0, IF 0)
+      fcs: 0xf000,
+      fds: 0, // the CPU loads null selectors into DS/ES/FS/GS before entering the handler
+      fvds: 0x400,
+      fss: 0x5000,
+      fsp: 0xfff0,
+      ffrm: 0x70000 - 40,
+      sti: GP(0),
+      pshf: GP(0),
+      popf: GP(0),
+      intn: GP(0), // INT n at IOPL < 3 (no VME)
+      iret: GP(0),
+      hlt: GP(0),
+      int3: GP(3 * 8 + 2), // INT3 is not IOPL-sensitive: the gate's DPL 0 < CPL 3 decides
+      io80: GP(0),
+      iof0: NONE,
+      rds: 0x400,
+      rsp: 0,
+      cli3: NONE,
+      pf3: NONE,
+      pp3: NONE,
+      io3: GP(0),
+      i31f: NONE, // INT n at IOPL 3 goes through the DPL-3 gate to ring 0
+      i31: 1,
+      f0: 0, // the IP after INT3
+      f1: 0xf000,
+      f2: 0x20002,
+      f3: 0xfff0,
+      f4: 0x5000,
+      f5: 0x0200, // ES was pointing at the IDT
+      f6: 0x400,
+      f7: 0,
+      f8: 0,
+      r0ds: 0,
+      r0fl: 2, // VM and IF clear in the handler
+      r0sp: 0x70000 - 36, // nine dwords, no error code
+      seg: 0x5b,
+      seg2: 0x5b,
+    }));
+  });
+});
