@@ -190,6 +190,18 @@ describe('paging', () => {
       xpg: PF(2),
       xcr2: 0x401000,
       xmem: 0xaaaa, // nothing written to the first page
+      xrmw: PF(2),
+      xrmm: 0xaaaa,
+      xrep: PF(2),
+      xrcx: 4, // four bytes copied before the fault
+      xrdi: 0x401000,
+      xrsi: 4,
+      xrm: 0x04030201,
+      xpsv: 14,
+      xpse: 6, // W | U, not present
+      xpsp: 0x401002,
+      xpc2: 0x401000,
+      xpsm: 0xaaaa,
       wp1: PF(3),
       wp2: PF(3),
       u1: PF(5),

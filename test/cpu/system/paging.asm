@@ -85,6 +85,26 @@ main:
   REPORT 'xcr2', [EXC_CR2]
   movzx eax, word [0x300ffe]
   REPORT 'xmem', eax
+  ; The same for a read-modify-write: the destination is probed for writing before the read.
+  mov eax, 0x01010101
+  FAULT 'xrmw', add dword [0x400ffe], eax
+  movzx eax, word [0x300ffe]
+  REPORT 'xrmm', eax
+  ; REP MOVSB runs into the absent page: the iterations done so far stay done, and the
+  ; registers say where to restart (ECX, ESI, EDI of the faulting iteration).
+  mov dword [0x400100], 0x04030201
+  mov dword [0x400104], 0x08070605
+  mov esi, 0x400100
+  mov edi, 0x400ffc
+  mov ecx, 8
+  cld
+  FAULT 'xrep', rep movsb
+  REPORT 'xrcx', ecx
+  REPORT 'xrdi', edi
+  sub esi, 0x400100
+  REPORT 'xrsi', esi
+  REPORT 'xrm', [0x300ffc]
+  mov word [0x300ffe], 0xaaaa
   ; CR0.WP=1: supervisor writes honour read-only pages.
   mov eax, cr0
   or eax, 0x10000
@@ -106,6 +126,21 @@ main:
   FAULT 'u3', mov dword [0x404000], 0
   FAULT 'u4', mov eax, [0x401000]      ; absent: U
   FAULT 'u5', mov eax, [0x402000]      ; user read-only: reading is fine
+  ; A PUSH whose dword crosses into the absent page: #PF, ESP and memory unchanged.
+  mov ebx, esp
+  mov esp, 0x401002
+  mov dword [RESUME], .push_back
+  push dword 0x55667788
+  mov dword [RESUME], 0
+.push_back:
+  mov ecx, esp
+  mov esp, ebx
+  REPORT 'xpsv', [EXC_VEC]
+  REPORT 'xpse', [EXC_ERR]
+  REPORT 'xpsp', ecx
+  REPORT 'xpc2', [EXC_CR2]
+  movzx eax, word [0x400ffe]
+  REPORT 'xpsm', eax
   ; The LDT read for a segment load is a supervisor access, whatever the CPL.
   mov ax, 0x07
   FAULT 'ldt', mov ds, ax
