@@ -410,3 +410,30 @@ describe('virtual-8086 mode', () => {
     }));
   });
 });
+
+describe('16-bit gates and TSS stacks', () => {
+  it('builds 16-bit frames, copies word parameters, and raises #TS for a bad SS0', () => {
+    expect(hex(pass('gates16'))).toEqual(hex({
+      jgsp: 0, // JMP through a call gate pushes nothing
+      jgcs: 0x08,
+      iesp: 0xf000,
+      iecs: 0x6b,
+      ip: 0, // 16-bit interrupt gate: IP, CS, FLAGS, SP, SS as words
+      cs: 0x6b,
+      sp: 0xf000,
+      ss: 0x23,
+      hesp: 0x70000 - 10,
+      cesp: 0xf000, // RETF 4 released both word parameters
+      cip: 0,
+      ccs: 0x6b,
+      cp0: 0x2222,
+      cp1: 0x1111,
+      csp: 0xeffc,
+      css: 0x23,
+      chsp: 0x70000 - 12,
+      tser: 0x60, // #TS(SS0 selector) for a read-only stack segment
+      tscs: 0x6b,
+      tsip: 0,
+    }));
+  });
+});
