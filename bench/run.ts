@@ -12,7 +12,7 @@
  *   --core <file.wasm>  run WebHVM with this core instead of build/cpu.wasm (for profiling a
  *                       release build that keeps its name section; see BENCHMARKS.md)
  */
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { WORKLOADS, buildWorkload, type Workload, type WorkloadResult } from './workloads.ts';
@@ -52,8 +52,8 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 }
 
-function medianMs(r: WorkloadResult | undefined): number | undefined {
-  return r && r.phases.length ? median(r.phases.map((p) => p.ms)) : undefined;
+function medianMs(r: WorkloadResult | undefined, clock: 'ms' | 'cpuMs'): number | undefined {
+  return r && r.phases.length ? median(r.phases.map((p) => p[clock])) : undefined;
 }
 
 function fmt(x: number | undefined, digits = 1): string {
@@ -63,7 +63,7 @@ function fmt(x: number | undefined, digits = 1): string {
 const cpuModel = cpus()[0]?.model ?? 'unknown CPU';
 console.log(`WebHVM CPU benchmark: Node ${process.version}, ${cpuModel}, ${cpus().length} CPUs`);
 console.log(`WebHVM: ${values.core ?? 'build/cpu.wasm'} in a bare machine, run(${SLICE}) slices; peer: ${peerProblem ? `v86 skipped (${peerProblem})` : `v86 ${v86Version()} (SeaBIOS boot from floppy)`}`);
-console.log(`${repeats} measured phases per workload and emulator; median reported\n`);
+console.log(`${repeats} measured phases per workload and emulator; median reported; load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}\n`);
 
 const rows: Row[] = [];
 for (const workload of chosen) {
@@ -93,43 +93,45 @@ for (const workload of chosen) {
 }
 
 const sides: Side[] = ['webhvm', 'v86-interp', 'v86-jit'];
-const header = ['workload', 'instr/phase', 'WebHVM MIPS', 'v86-interp MIPS', 'v86-JIT MIPS', 'vs interp', 'vs JIT'];
-const table: string[][] = [header];
-for (const row of rows) {
-  const mips = sides.map((s) => {
-    const ms = medianMs(row.results[s]);
-    return ms === undefined ? undefined : row.instructions / ms / 1000;
-  });
-  table.push([
-    row.workload.name,
-    String(row.instructions),
-    fmt(mips[0]),
-    fmt(mips[1]),
-    fmt(mips[2]),
-    mips[0] && mips[1] ? `${fmt(mips[0] / mips[1], 2)}x` : '-',
-    mips[0] && mips[2] ? `${fmt(mips[0] / mips[2], 3)}x` : '-',
-  ]);
+for (const [clock, title] of [['ms', 'wall-clock time between the markers'], ['cpuMs', 'CPU time of the Node process between the markers']] as const) {
+  const table: string[][] = [['workload', 'instr/phase', 'WebHVM MIPS', 'v86-interp MIPS', 'v86-JIT MIPS', 'vs interp', 'vs JIT']];
+  for (const row of rows) {
+    const mips = sides.map((s) => {
+      const ms = medianMs(row.results[s], clock);
+      return ms === undefined ? undefined : row.instructions / ms / 1000;
+    });
+    table.push([
+      row.workload.name,
+      String(row.instructions),
+      fmt(mips[0]),
+      fmt(mips[1]),
+      fmt(mips[2]),
+      mips[0] && mips[1] ? `${fmt(mips[0] / mips[1], 2)}x` : '-',
+      mips[0] && mips[2] ? `${fmt(mips[0] / mips[2], 3)}x` : '-',
+    ]);
+  }
+  console.log(`\nBy ${title}:\n${formatTable(table)}`);
 }
-console.log('\n' + formatTable(table));
 
 const extra: string[] = [];
 for (const row of rows) {
   const bytes = row.workload.phaseBytes?.(row.outer);
   if (bytes) {
     const rates = sides.map((s) => {
-      const ms = medianMs(row.results[s]);
+      const ms = medianMs(row.results[s], 'ms');
       return ms === undefined ? '-' : `${fmt(bytes / ms / 1000)} MB/s`;
     });
     extra.push(`${row.workload.name}: ${bytes} bytes per phase; WebHVM ${rates[0]}, v86-interp ${rates[1]}, v86-JIT ${rates[2]}`);
   }
   for (const s of sides) {
     const r = row.results[s];
-    if (r) extra.push(`${row.workload.name} ${s}: phases ${r.phases.map((p) => `${fmt(p.ms, 2)} ms`).join(', ')}; checksum ${r.checksum}`);
+    if (r) extra.push(`${row.workload.name} ${s}: phases ${r.phases.map((p) => `${fmt(p.ms, 1)} ms (cpu ${fmt(p.cpuMs, 1)})`).join(', ')}; checksum ${r.checksum}`);
   }
   for (const n of row.notes) extra.push(`${row.workload.name}: NOTE ${n}`);
 }
 console.log('\n' + extra.join('\n'));
 console.log('\nMIPS = known instructions per phase / median phase time; ratios are WebHVM / peer (above 1 = WebHVM faster).');
+console.log(`Load average at the end: ${loadavg().map((x) => x.toFixed(2)).join(' ')} (other processes on the machine slow the wall-clock figures).`);
 console.log('Target for the interpreter: 150 MIPS or more on alu.');
 
 if (values.json) {

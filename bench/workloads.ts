@@ -77,6 +77,11 @@ export function buildWorkload(workload: Workload, outer = workload.outer, repeat
 export interface Phase {
   /** Wall-clock milliseconds between the '{' and '}' markers. */
   ms: number;
+  /**
+   * CPU milliseconds the Node process used between the markers (process.cpuUsage: user +
+   * system, all threads). Less sensitive than `ms` to other processes competing for the CPU.
+   */
+  cpuMs: number;
   /** Instructions between the markers by the emulator's own counter (a cross-check). */
   counted: number;
 }
@@ -89,6 +94,11 @@ export interface WorkloadResult {
   text: string;
 }
 
+function cpuMs(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1000;
+}
+
 /**
  * Parses the serial protocol of workload.inc byte by byte; `now` and `counter` are sampled at
  * each marker.
@@ -98,7 +108,7 @@ export class MarkerParser {
   checksum: string | undefined;
   text = '';
   done = false;
-  private start: { t: number; n: number } | undefined;
+  private start: { t: number; cpu: number; n: number } | undefined;
   private hex: string | undefined;
 
   constructor(private readonly now: () => number, private readonly counter: () => number) {}
@@ -113,12 +123,13 @@ export class MarkerParser {
       } else this.hex += c;
       return;
     }
-    if (c === '{') this.start = { t: this.now(), n: this.counter() };
+    if (c === '{') this.start = { t: this.now(), cpu: cpuMs(), n: this.counter() };
     else if (c === '}' && this.start) {
       const t = this.now();
+      const cpu = cpuMs();
       const n = this.counter();
       // Counters may be 32-bit and wrap: the difference modulo 2^32 is right for phases < 4G.
-      this.phases.push({ ms: t - this.start.t, counted: (n - this.start.n) >>> 0 });
+      this.phases.push({ ms: t - this.start.t, cpuMs: cpu - this.start.cpu, counted: (n - this.start.n) >>> 0 });
       this.start = undefined;
     } else if (c === '=') this.hex = '';
     else this.text += c;
