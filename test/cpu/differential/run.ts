@@ -11,7 +11,7 @@
  *   --classes a,b  test classes (default: all classes the table has rows for)
  *   --max-failures N   stop after N differing cases (default 10)
  */
-import { generateCases, type GeneratorOptions, type TestCase, type TestClass } from './generator.ts';
+import { generatableRows, generateCases, type GeneratorOptions, type TestCase, type TestClass } from './generator.ts';
 import { runNative } from './native.ts';
 import { EmulatorRunner } from './emulator.ts';
 import { compareResults, completedInstructions, describeResult, describeState, listing } from './compare.ts';
@@ -128,6 +128,8 @@ function parseArgs(argv: string[]): DifferentialOptions {
 
 if (import.meta.url === `file://${process.argv[1]}`) {
   const options = parseArgs(process.argv.slice(2));
+  const { skipped } = generatableRows(options.classes);
+  if (skipped.length) console.log(`rows not generated:\n  ${skipped.join('\n  ')}`);
   const started = Date.now();
   const summary = runDifferential({
     ...options,
