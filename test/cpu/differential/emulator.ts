@@ -10,7 +10,7 @@ import { loadCoreModule } from '../../../src/cpu/load-core-node.ts';
 import { assemble } from '../bare-machine.ts';
 import type { TestCase } from './generator.ts';
 import { CODE_PAGE, DATA, DATA_SIZE, GUARD_HI, RO_PAGE, fillData } from './layout.ts';
-import { hasErrorCode, mantissaOf, type CpuResult } from './results.ts';
+import { extendedToNumber, hasErrorCode, mantissaOf, type CpuResult } from './results.ts';
 
 const PAGE_DIRECTORY = 0x10_0000;
 const PAGE_TABLE = 0x10_1000;
@@ -178,8 +178,8 @@ export class EmulatorRunner {
 
   /**
    * The x87/MMX state from the state block (layout.ts: S_FPU_*). Registers are 16 bytes in
-   * physical order, the value as f64 at +0 and the raw 64-bit significand (MMX view) at +8;
-   * if the FPU implementation settles on another format, this is the one place to change.
+   * physical order holding the exact 80-bit value as FSAVE stores it (64-bit significand, the
+   * MMX view, at +0; sign and exponent at +8), as wasm/fpu.ts keeps them.
    */
   private fpuState() {
     const base = this.cpu.offset('STATE');
@@ -190,8 +190,8 @@ export class EmulatorRunner {
     const mantissas: bigint[] = [];
     const bytes = new Uint8Array(this.cpu.memory.buffer);
     for (let p = 0; p < 8; p++) {
-      values.push(v.getFloat64(at('S_FPU_REGS') + p * 16, true));
-      mantissas.push(mantissaOf(bytes, at('S_FPU_REGS') + p * 16 + 8));
+      values.push(extendedToNumber(bytes, at('S_FPU_REGS') + p * 16));
+      mantissas.push(mantissaOf(bytes, at('S_FPU_REGS') + p * 16));
     }
     return { control: v.getUint32(at('S_FPU_CONTROL'), true) & 0xffff, status, tag: v.getUint32(at('S_FPU_TAG'), true) & 0xffff, values, mantissas };
   }
