@@ -257,7 +257,7 @@ export class LocalApic implements Device {
       this.update();
       return;
     }
-    this.evaluateLint(pin);
+    this.evaluateLint(pin, true);
     this.update();
   }
 
@@ -680,8 +680,11 @@ export class LocalApic implements Device {
     }
   }
 
-  /** Follow a LINT pin through its LVT entry after the pin or the entry changed. */
-  private evaluateLint(pin: number): void {
+  /**
+   * Follow a LINT pin through its LVT entry after the pin or the entry changed. Edges come from
+   * the pin only (`pinChanged`): rewriting the entry, even its polarity, makes no edge.
+   */
+  private evaluateLint(pin: number, pinChanged = false): void {
     const lvt = this.lvt[LVT_LINT0 + pin];
     const asserted = this.lintLevel[pin] !== ((lvt & LVT_ACTIVE_LOW) !== 0);
     const rising = asserted && !this.lintAsserted[pin];
@@ -696,7 +699,7 @@ export class LocalApic implements Device {
       } else if (asserted && !(lvt & LVT_REMOTE_IRR)) {
         this.signalError(ESR_RECEIVE_ILLEGAL_VECTOR);
       }
-    } else if (rising && mode !== DeliveryMode.ExtInt) {
+    } else if (rising && pinChanged && mode !== DeliveryMode.ExtInt) {
       // NMI, SMI and INIT are always edge-triggered; fixed edge-triggered takes the rising edge.
       this.deliverLocalMode(mode, lvt & 0xff, false);
     }
