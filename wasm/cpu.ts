@@ -29,10 +29,6 @@ export function halt(): void {
   if ((load<u32>(STATE + S_CR0) & 1) && load<u32>(STATE + S_CPL) != 0) gp(0);
   haltRequested = true;
 }
-export function fwait(): void {
-  const cr0 = load<u32>(STATE + S_CR0);
-  if ((cr0 & (CR0_TS | CR0_MP)) == (CR0_TS | CR0_MP)) raise(EXC_NM, NO_ERROR_CODE);
-}
 export function rdpmc(): void {
   if (load<u32>(STATE + S_CPL) != 0 && !(load<u32>(STATE + S_CR4) & CR4_PCE)) gp(0);
   // No performance counters are modelled: they read as zero.
@@ -94,9 +90,10 @@ function checkInterrupts(): bool {
     return true;
   }
   if (load<u32>(STATE + S_INTR) && (load<u32>(STATE + S_EFLAGS) & IF)) {
-    store<u32>(STATE + S_HALTED, 0);
     const vector = interruptAcknowledge();
-    if (vector < 0) return false; // the controller withdrew the request
+    // The controller withdrew the request: nothing is taken and a halted CPU stays halted.
+    if (vector < 0) return false;
+    store<u32>(STATE + S_HALTED, 0);
     store<u32>(STATE + S_PREV_EIP, load<u32>(STATE + S_EIP));
     deliverEvent(vector & 0xff, KIND_EXTERNAL, -1);
     return true;

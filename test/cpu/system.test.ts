@@ -3,16 +3,17 @@
 // (vol. 3: protection, interrupts, tasks, paging, virtual-8086 mode), not from the emulator.
 import { describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
-import { BareMachine, assembleFile, reports, type BareMachineOptions } from './bare-machine.ts';
+import { BareMachine, assemble, assembleFile, reports, type BareMachineOptions } from './bare-machine.ts';
 import { StopReason } from '../../src/cpu/cpu-core.ts';
 
 const dir = fileURLToPath(new URL('./system/', import.meta.url));
+// WEBHVM_DEBUG_CORE=1 runs build/cpu.debug.wasm (node wasm/build.mjs --debug-only).
+const debugCore = process.env.WEBHVM_DEBUG_CORE === '1';
 
 function boot(name: string, options: BareMachineOptions = {}) {
   const machine = new BareMachine(assembleFile(`${dir}${name}.asm`), {
     budget: 5_000_000,
-    // WEBHVM_DEBUG_CORE=1 runs build/cpu.debug.wasm (node wasm/build.mjs --debug-only).
-    debugCore: process.env.WEBHVM_DEBUG_CORE === '1',
+    debugCore,
     ...options,
   });
   const run = machine.run();
@@ -435,5 +436,63 @@ describe('16-bit gates and TSS stacks', () => {
       tscs: 0x6b,
       tsip: 0,
     }));
+  });
+});
+
+describe('INTR driven by the machine', () => {
+  // Real mode: IRQ handler at vector 0x20 counts and reports; the main loop halts.
+  const source = `
+bits 16
+org 0xf0000
+start:
+  xor ax, ax
+  mov ds, ax
+  mov ss, ax
+  mov sp, 0x7000
+  mov word [0x20 * 4], irq - 0xf0000
+  mov word [0x20 * 4 + 2], 0xf000
+  sti
+idle:
+  hlt
+  jmp idle
+irq:
+  inc word [0x500]
+  movzx eax, word [0x500]
+  out 0xf0, eax
+  iret
+times 0xfff0 - ($ - $$) db 0
+  jmp 0xf000:start - 0xf0000
+times 0x10000 - ($ - $$) db 0
+`;
+
+  it('wakes HLT through setIntr and the acknowledge cycle; a withdrawn request leaves it halted', () => {
+    let acks = 0;
+    let vector = 0x20;
+    const m: BareMachine = new BareMachine(assemble(source), {
+      debugCore,
+      interruptAcknowledge: () => {
+        acks++;
+        m.cpu.setIntr(false);
+        return vector;
+      },
+    });
+    expect(m.run(1000).stop).toBe(StopReason.Halt);
+    expect(m.cpu.halted).toBe(true);
+    m.cpu.setIntr(true);
+    expect(m.run(1000).stop).toBe(StopReason.Halt);
+    expect([acks, ...m.values]).toEqual([1, 1]);
+    // The controller withdraws the request during the acknowledge cycle: no interrupt is taken
+    // and the CPU stays in the halt state (it does not run the instruction after HLT).
+    vector = -1;
+    m.cpu.setIntr(true);
+    const eip = m.cpu.eip;
+    expect(m.run(1000).stop).toBe(StopReason.Halt);
+    expect(m.cpu.halted).toBe(true);
+    expect(m.cpu.eip).toBe(eip);
+    expect([acks, ...m.values]).toEqual([2, 1]);
+    vector = 0x20;
+    m.cpu.setIntr(true);
+    m.run(1000);
+    expect([acks, ...m.values]).toEqual([3, 1, 2]);
   });
 });
