@@ -7,6 +7,7 @@
  *   OUT 0xF8 (word)   assert INTR after (value >> 8) more instructions; the interrupt
  *                     acknowledge cycle returns vector (value & 0xFF) and drops INTR
  *   OUT 0xF9 (word)   raise NMI after (value >> 8) more instructions
+ *   OUT 0xFA (byte)   A20 gate: bit 0 set = address line 20 enabled (the power-on state)
  * There is no interrupt controller beyond that: tests may also drive `cpu.setIntr` themselves
  * and answer the acknowledge cycle with the `interruptAcknowledge` option.
  */
@@ -92,6 +93,8 @@ export class BareMachine {
           else if (port === 0xf4) {
             this.exitCode = value;
             this.cpu.requestStop();
+          } else if (port === 0xfa) {
+            this.cpu.setA20((value & 1) !== 0);
           } else if (port === 0xf8 || port === 0xf9) {
             // The OUT itself retires after this callback, hence the + 1.
             const at = this.cpu.instructions + 1n + BigInt((value >>> 8) & 0xff);

@@ -48,6 +48,10 @@ describe('real mode', () => {
       ifbk: 0x200, // IRET restores IF
       wrap: 0x5a,
       gpip: 0, // interrupt 13 at the faulting instruction
+      a20a: 0x22,
+      a20b: 0x22, // A20 off: FFFF:0010 wraps to 0
+      a20c: 0x33,
+      a20d: 0x11,
       unrl: 0x12345678,
       fsel: 0,
       esgp: 0,

@@ -56,6 +56,27 @@ after_int:
   sub eax, SEGOFS(.gp_insn)
   REPORT 'gpip', eax         ; 0: IP of the faulting MOV
 
+  ; The address 0xFFFF:0x0010 is 1 MiB with the A20 gate on, and wraps to 0 with it off.
+  mov ax, 0xffff
+  mov es, ax
+  mov byte [0], 0x22
+  mov byte [es:0x10], 0x11
+  movzx eax, byte [0]
+  REPORT 'a20a', eax                 ; 0x22: a different byte
+  mov al, 0
+  out 0xfa, al                       ; A20 off
+  movzx eax, byte [es:0x10]
+  REPORT 'a20b', eax                 ; 0x22: the same byte as 0:0
+  mov byte [es:0x10], 0x33
+  movzx eax, byte [0]
+  REPORT 'a20c', eax
+  mov al, 1
+  out 0xfa, al
+  movzx eax, byte [es:0x10]
+  REPORT 'a20d', eax                 ; 0x11 again
+  mov ax, 0x2000
+  mov es, ax
+
   ; Unreal mode: load FS with a flat 4 GiB data segment in protected mode, return to real mode.
   o32 lgdt [cs:SEGOFS(gdt_pointer)]
   mov eax, cr0
