@@ -509,7 +509,8 @@ export class Uhci implements PciFunction, Device {
     const length = (maxLengthField + 1) & 0x7ff;
     // Not enough of the frame left for this transaction: it waits for the next frame.
     if (length + TRANSACTION_OVERHEAD > budget) return TD_STOP;
-    this.lastTransactionBytes = TRANSACTION_OVERHEAD;
+    // OUT and SETUP data goes on the wire whether or not the device answers.
+    this.lastTransactionBytes = TRANSACTION_OVERHEAD + (pid === USB_PID_IN ? 0 : length);
     const device = this.deviceAt((token >> 8) & 0x7f);
     const endpoint = (token >> 15) & 0xf;
     let response: Uint8Array | number = USB_NO_RESPONSE;
@@ -535,7 +536,7 @@ export class Uhci implements PciFunction, Device {
       } else {
         if (response instanceof Uint8Array && moved) mem.write(buffer, response);
         next |= (moved - 1) & TD_ACTLEN;
-        this.lastTransactionBytes += moved;
+        if (pid === USB_PID_IN) this.lastTransactionBytes += moved;
         if (pid === USB_PID_IN && moved < length && ctrl & TD_SPD) {
           // Short packet detect: the queue stays on this TD and software sees why.
           this.frameShort = true;
