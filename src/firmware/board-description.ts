@@ -13,7 +13,8 @@
  * - With an I/O APIC, PIRQA-D also drive I/O APIC pins 16-19 directly (GSI 16-19), which is the
  *   routing the tables give an OS in APIC mode.
  * - Slot 1 INTA# is the PIIX4 power-management function's pin; its interrupt is the SCI,
- *   hard-wired to IRQ 9 (GSI 9), not a PIRQ.
+ *   hard-wired to IRQ 9 (GSI 9), not a PIRQ. With acpi=0 there is no such function and the pin
+ *   follows the usual swizzle.
  * - ISA IRQ 0 (the PIT) arrives at I/O APIC pin 2; pin 0 carries the 8259's INTR (ExtINT).
  */
 
@@ -187,7 +188,7 @@ export function describeBoard(options: BoardOptions): BoardDescription {
   const pciSlots: PciSlotDescription[] = [];
   for (let slot = 1; slot < 32; slot++) {
     const pins: PciPinRoute[] = [];
-    for (let pin = 0; pin < 4; pin++) pins.push(slot === 1 && pin === 0 ? { sci: true } : { pirq: pirqOf(slot, pin) });
+    for (let pin = 0; pin < 4; pin++) pins.push(acpi && slot === 1 && pin === 0 ? { sci: true } : { pirq: pirqOf(slot, pin) });
     pciSlots.push({ slot, pins });
   }
 
