@@ -14,3 +14,6 @@ export declare function mmioWrite(address: u32, size: i32, value: u32): void;
 /** INTA cycle: the interrupt controller returns the vector of the interrupt being taken. */
 @external("env", "interruptAcknowledge")
 export declare function interruptAcknowledge(): i32;
+/** The FPU's FERR# output (asserted while an unmasked x87 exception is pending, CR0.NE = 0). */
+@external("env", "ferr")
+export declare function ferr(asserted: i32): void;

@@ -11,6 +11,8 @@ export interface CpuPlatform {
   mmioWrite(address: number, size: 1 | 2 | 4, value: number): void;
   /** INTA cycle: the vector of the interrupt being taken, or -1 if none is pending any more. */
   interruptAcknowledge(): number;
+  /** FERR# from the FPU (with CR0.NE = 0): a PC routes it to IRQ 13. */
+  ferr?(asserted: boolean): void;
 }
 
 export const enum StopReason {
@@ -76,6 +78,7 @@ export class CpuCore {
       mmioRead: (address: number, size: 1 | 2 | 4) => platform.mmioRead(address >>> 0, size) >>> 0,
       mmioWrite: (address: number, size: 1 | 2 | 4, value: number) => platform.mmioWrite(address >>> 0, size, value >>> 0),
       interruptAcknowledge: () => platform.interruptAcknowledge(),
+      ferr: (asserted: number) => platform.ferr?.(asserted !== 0),
       abort: (_msg: number, _file: number, line: number, column: number) => {
         throw new Error(`CPU core assertion failed at line ${line}:${column}`);
       },

@@ -186,7 +186,7 @@ add({ opcode: 0xd6, mnemonic: 'SALC', exec: 'salc();', test: 'int' });
 add({ opcode: 0xc8, mnemonic: 'ENTER', operands: ['Iw', 'Ib'], exec: 'enter($1, $2, $O);' });
 add({ opcode: 0xc9, mnemonic: 'LEAVE', exec: 'leave($O);' });
 add({ opcode: 0xf4, mnemonic: 'HLT', exec: 'halt();', stops: true });
-add({ opcode: 0x9b, mnemonic: 'FWAIT', exec: 'fwait();' });
+add({ opcode: 0x9b, mnemonic: 'FWAIT', exec: 'fpuWait();' });
 
 // ---- Port I/O ----
 add({ opcode: 0xe4, mnemonic: 'IN', operands: ['AL', 'Ib'], exec: '$1 = ioIn($2, 1);', stops: true });
