@@ -12,10 +12,12 @@ import { EventClock } from '../../src/machine/event-clock.ts';
 import { GuestMemory } from '../../src/machine/guest-memory.ts';
 import { Gateway } from '../../src/net/gateway.ts';
 import { buildArp, parseArp, ARP_REPLY, ARP_REQUEST } from '../../src/net/arp.ts';
-import { BROADCAST_MAC, buildEthernet, crc32, ETHERTYPE_ARP, multicastHashIndex, parseEthernet } from '../../src/net/ethernet.ts';
+import { BROADCAST_MAC, buildEthernet, crc32, ETHERTYPE_ARP, ETHERTYPE_IPV4, multicastHashIndex, parseEthernet } from '../../src/net/ethernet.ts';
 import type { NetworkPort } from '../../src/net/network-port.ts';
 import { VirtualSwitch } from '../../src/net/virtual-switch.ts';
-import { parseIpv4Address } from '../../src/net/ipv4.ts';
+import { buildIpv4, IP_PROTOCOL_UDP, parseIpv4, parseIpv4Address } from '../../src/net/ipv4.ts';
+import { buildDhcp, DHCP_ACK, DHCP_DISCOVER, DHCP_OFFER, DHCP_REQUEST, OPTION_MESSAGE_TYPE, OPTION_REQUESTED_ADDRESS, parseDhcp } from '../../src/net/dhcp.ts';
+import { buildUdp, parseUdp } from '../../src/net/udp.ts';
 
 const MAC = new Uint8Array([0x00, 0x16, 0x3e, 0x7e, 0xf3, 0x15]);
 const PEER_MAC = new Uint8Array([0x02, 0x00, 0x00, 0x00, 0x00, 0x99]);
@@ -538,6 +540,33 @@ describe('Rtl8139 with the gateway on its switch', () => {
     expect(reply.operation).toBe(ARP_REPLY);
     expect(reply.senderMac).toEqual(gateway.mac);
     expect(reply.targetIp).toBe(guestIp);
+  });
+});
+
+describe('Rtl8139 leasing an address from the gateway', () => {
+  it('runs DISCOVER -> OFFER -> REQUEST -> ACK through its descriptors and receive ring', () => {
+    const sw = new VirtualSwitch('br');
+    new Gateway({ port: sw.connect('gateway') });
+    const { start, transmit, receiveAll } = setup({ port: sw.connect('nic') });
+    start();
+    const dhcp = (type: number, options: [number, Uint8Array][] = []) => {
+      const payload = buildDhcp({
+        op: 1, xid: 0x5eed, secs: 0, flags: 0, ciaddr: 0, yiaddr: 0, siaddr: 0, giaddr: 0, chaddr: MAC, file: '',
+        options: new Map([[OPTION_MESSAGE_TYPE, new Uint8Array([type])], ...options]),
+      });
+      const udp = buildUdp(0, 0xffffffff, { sourcePort: 68, destinationPort: 67, payload });
+      transmit(buildEthernet(BROADCAST_MAC, MAC, ETHERTYPE_IPV4, buildIpv4({ source: 0, destination: 0xffffffff, protocol: IP_PROTOCOL_UDP, payload: udp })));
+      const [frame] = receiveAll();
+      expect(frame.status).toBe(RX_ROK | RX_BAR);
+      const ip = parseIpv4(parseEthernet(frame.data.subarray(0, frame.length - 4))!.payload)!;
+      return parseDhcp(parseUdp(ip.payload, ip.source, ip.destination)!.payload)!;
+    };
+    const offer = dhcp(DHCP_DISCOVER);
+    expect(offer.options.get(OPTION_MESSAGE_TYPE)![0]).toBe(DHCP_OFFER);
+    const address = offer.yiaddr;
+    const ack = dhcp(DHCP_REQUEST, [[OPTION_REQUESTED_ADDRESS, new Uint8Array([address >>> 24, (address >>> 16) & 0xff, (address >>> 8) & 0xff, address & 0xff])]]);
+    expect(ack.options.get(OPTION_MESSAGE_TYPE)![0]).toBe(DHCP_ACK);
+    expect(ack.yiaddr).toBe(parseIpv4Address('10.0.2.15'));
   });
 });
 
