@@ -27,8 +27,9 @@
  * Left out: isochronous timing (an isochronous TD is executed like any other, once), data
  * toggles, low-speed devices behind the root ports, the debug mode (SWDBG single-stepping),
  * SOF timing adjustment (frames are exactly 1 ms), legacy keyboard/mouse emulation and its SMI
- * traps (LEGSUP's trap enables are stored and never fire), and PCI master aborts (Host System
- * Error is never set: guest memory outside RAM reads as all ones, which terminates links).
+ * traps (LEGSUP's trap enables are stored and never fire), the PCI Bus Master Enable bit (the
+ * schedule is fetched whether or not it is set), and PCI master aborts (Host System Error is
+ * never set: guest memory outside RAM reads as all ones, which terminates links).
  */
 import type { AccessSize } from '../bus/access-range.ts';
 import type { Clock, TimerHandle } from '../bus/clock.ts';

@@ -379,6 +379,35 @@ describe('Uhci', () => {
     expect(t.ram.readU32(INT_QH + 4)).toBe(TERMINATE);
   });
 
+  it('serves a ring of interrupt TDs one per frame, as SeaBIOS polls its pipes', () => {
+    const t = setup();
+    t.start();
+    // SeaBIOS's port handling: write PR, then 0, then PE, with plain writes.
+    t.w16(PORTSC1, PR);
+    t.frames(50);
+    t.w16(PORTSC1, 0);
+    expect(t.r16(PORTSC1) & CCS).toBe(CCS);
+    t.w16(PORTSC1, PE);
+    expect(t.r16(PORTSC1) & PE).toBe(PE);
+    t.control(0, [0x00, 5, 3, 0, 0, 0, 0, 0]);
+    t.control(3, [0x00, 9, 1, 0, 0, 0, 0, 0]);
+    // Two IN TDs linked into a ring (no QH bit, breadth first) under one queue head.
+    t.td(0x23000, 0x23020, ACTIVE | CERR3, t.token(IN, 3, 1, 8), 0x33000);
+    t.td(0x23020, 0x23000, ACTIVE | CERR3, t.token(IN, 3, 1, 8, 1), 0x33008);
+    t.qh(0x21000, TERMINATE, 0x23000);
+    t.everyFrame(0x21000 | QH);
+    t.tablet.pointer(0, 0, 1);
+    t.tablet.pointer(0, 0, 0);
+    t.frames(1);
+    expect(t.ram.readU32(0x21004)).toBe(0x23020); // one TD per frame
+    expect(t.memory.bytes[0x33000]).toBe(1);
+    t.frames(1);
+    expect(t.ram.readU32(0x21004)).toBe(0x23000);
+    expect(t.memory.bytes[0x33008]).toBe(0);
+    expect(t.ctrlOf(0x23000) & ACTIVE).toBe(0);
+    expect(t.ctrlOf(0x23020) & ACTIVE).toBe(0);
+  });
+
   it('gates the interrupt with the short-packet enable and LEGSUP USBPIRQDEN', () => {
     const t = setup();
     enumerate(t);
