@@ -63,6 +63,12 @@ export interface MachineSetup {
   uuid?: Uint8Array;
   /** Guest nanoseconds per retired instruction: guest time follows the instruction count. */
   nsPerInstruction?: number;
+  /**
+   * Real-time mode (the interactive page): guest time follows this host clock (milliseconds,
+   * monotonic). Without it guest time is virtual: derived from retired instructions, and a
+   * halted CPU skips ahead to the next timer event.
+   */
+  hostClockMs?: () => number;
 }
 
 export type MachineEvent = 'reboot' | 'poweroff' | 'triple-fault';
@@ -293,16 +299,26 @@ export class Machine {
 
   /**
    * Run one slice: instructions up to the next timer event (or the slice size), then guest time
-   * catches up and due device events run. A halted CPU skips guest time to the next event.
-   * Returns the machine event that ended the slice, if any.
+   * catches up and due device events run. In virtual time a halted CPU skips guest time to the
+   * next event; in real time it stays halted until the host clock reaches it (see
+   * `nextEventDelayMs`). Returns the machine event that ended the slice, if any.
    */
   runSlice(maxInstructions = SLICE_INSTRUCTIONS): MachineEvent | undefined {
+    if (this.setup.hostClockMs) this.runRealTimeSlice(maxInstructions);
+    else this.runVirtualTimeSlice(maxInstructions);
+    const event = this.pendingEvent;
+    this.pendingEvent = undefined;
+    if (event) for (const l of this.eventListeners) l(event);
+    return event;
+  }
+
+  private runVirtualTimeSlice(maxInstructions: number): void {
     const now = this.clock.now();
     const next = this.clock.nextEventTime();
     const untilEvent = Math.ceil((next - now) / this.nsPerInstruction);
     const budget = Math.max(1, Math.min(maxInstructions, Number.isFinite(untilEvent) ? untilEvent : maxInstructions));
     const reason = this.cpu.run(budget);
-    this.syncClock();
+    this.syncVirtualClock();
     if (reason === StopReason.Reset) this.requestEvent('triple-fault');
     if (reason === StopReason.Halt && !this.pendingEvent) {
       // Idle: jump guest time to the next event (an interrupt can only come from one).
@@ -313,16 +329,31 @@ export class Machine {
         this.timeOffsetNs = t - Number(this.cpu.instructions) * this.nsPerInstruction;
       }
     }
-    const event = this.pendingEvent;
-    this.pendingEvent = undefined;
-    if (event) for (const l of this.eventListeners) l(event);
-    return event;
   }
 
+  private runRealTimeSlice(maxInstructions: number): void {
+    const host = this.setup.hostClockMs!;
+    this.hostStartMs ??= host();
+    this.clock.advanceTo((host() - this.hostStartMs) * 1e6);
+    // A halted CPU wakes only for an interrupt it can take (INTR with IF set).
+    if (this.cpu.halted && !(this.pic.asserted && this.cpu.eflags & 0x200)) return;
+    const reason = this.cpu.run(maxInstructions);
+    this.clock.advanceTo((host() - this.hostStartMs) * 1e6);
+    if (reason === StopReason.Reset) this.requestEvent('triple-fault');
+  }
+
+  /** Real-time mode: milliseconds until the next device event is due (Infinity if none). */
+  nextEventDelayMs(): number {
+    if (!this.setup.hostClockMs || this.hostStartMs === undefined) return 0;
+    const dueNs = this.clock.nextEventTime();
+    return Math.max(0, dueNs / 1e6 - (this.setup.hostClockMs() - this.hostStartMs));
+  }
+
+  private hostStartMs: number | undefined;
   /** Guest time that passed while the CPU was halted, beyond its instruction count. */
   private timeOffsetNs = 0;
 
-  private syncClock(): void {
+  private syncVirtualClock(): void {
     const insns = this.cpu.instructions;
     if (insns === this.clockInstructions) return;
     this.clockInstructions = insns;
