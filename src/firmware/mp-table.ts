@@ -15,8 +15,10 @@
  * - ISA bus: IRQ 0 to pin 2 (pin 0 carries ExtINT); IRQ 1, 3-15 to the pin of the same number,
  *   except the PIRQ IRQs (5, 10, 11) and the SCI, which are level-triggered active high as in
  *   the MADT. IRQ 2 is the cascade and has no entry.
- * - ExtINT to I/O APIC pin 0 and to LINT0 of the bootstrap processor (virtual wire mode; the
- *   IMCR is not present), NMI to LINT1 of every processor.
+ * - ExtINT to LINT0 of the bootstrap processor (virtual wire mode; the IMCR is not present), NMI
+ *   to LINT1 of every processor. No I/O interrupt entry names ExtINT on I/O APIC pin 0: SeaBIOS
+ *   leaves that pin unprogrammed, and Linux reports an MP table that claims otherwise ("ExtINT
+ *   not setup in hardware but reported by MP table").
  *
  * Left out: the extended table (system address space mapping, bus hierarchy), OEM tables, and
  * the default configurations (feature byte 1 is 0: a configuration table is present).
@@ -76,8 +78,6 @@ function entries(board: BoardDescription): { bytes: number[]; count: number } {
   out.push(MP_IO_APIC, ioApic.id, ioApic.version, 0x01, ...u32(ioApic.address));
   count++;
 
-  out.push(...interrupt(MP_IO_INTERRUPT, MP_EXTINT, MP_CONFORMS, MP_ISA_BUS_ID, 0, ioApic.id, 0));
-  count++;
   const level = new Set(levelTriggeredIsaIrqs(board));
   for (let irq = 0; irq < 16; irq++) {
     if (irq === 2) continue; // the cascade: no device behind it
