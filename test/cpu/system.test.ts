@@ -165,6 +165,8 @@ describe('privilege levels', () => {
       ess: 0x10, // SYSENTER_CS + 8
       eesp: 0x6f000,
       eif: 0,
+      lmf0: NONE,
+      lmf8: GP(0), // the bit is clear, but the second byte read is beyond the TSS limit
     }));
   });
 });

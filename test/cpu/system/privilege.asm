@@ -159,6 +159,15 @@ sysexit_target:
   mov eax, [SE_EFL]
   and eax, 0x200
   REPORT 'eif', eax                        ; SYSENTER clears IF
+
+  ; ---- The I/O bitmap ends at the TSS limit: both bytes read must lie within it ----
+  TO_RING0
+  SETDESC SEL_TSS0, TSS0_BASE, 0x68 + 0x1f, 0x0089   ; bitmap bytes for ports 0-0xFF only
+  mov ax, SEL_TSS0
+  ltr ax
+  TO_RING3
+  FAULT 'lmf0', in al, 0xf0                ; bytes 0x1E-0x1F: inside
+  FAULT 'lmf8', in al, 0xf8                ; bytes 0x1F-0x20: 0x20 is past the limit
   EXIT 0
 
 gate_target:
