@@ -158,6 +158,9 @@ describe('privilege levels', () => {
       popf: 0,
       cli3: NONE,
       in3: NONE,
+      rfds: 0, // RETF to CPL 3 nulls DS
+      rfcs: 0x1b,
+      rfsp: 0x60000,
       xesp: 0, // SYSEXIT: ESP = ECX, EIP = EDX
       xcs: 0x1b, // SYSENTER_CS + 16, RPL 3
       xss: 0x23, // SYSENTER_CS + 24, RPL 3
@@ -269,6 +272,10 @@ describe('hardware interrupts and single-step', () => {
       mssh: 3, // the instruction after MOV SS runs first
       hlte: 0, // HLT resumes at the next instruction
       hltc: 4,
+      rpip: 0, // interrupted REP MOVSB: EIP of the instruction...
+      rpmd: 1, // ...with ECX part-way down
+      rpcx: 0, // and it finishes after the IRET
+      rpdt: 0xfeedf00d,
       nmic: 2, // the NMI raised inside the handler is taken after its IRET...
       nmid: 1, // ...not nested
       dbct: 3,

@@ -22,6 +22,7 @@ main:
   SETGATE 0x50, SEL_CODE0, irq_handler, 0x8e
   SETGATE 2, SEL_CODE0, nmi_handler, 0x8e
   SETGATE 1, SEL_CODE0, db_handler, 0x8e
+  SETGATE 0x51, SEL_CODE0, rep_irq, 0x8e
 
   ; ---- The delay itself: INTR asserted after one instruction, taken before the next ----
   sti
@@ -61,6 +62,24 @@ after_hlt:
   REPORT 'hlte', eax
   REPORT 'hltc', [IRQ_COUNT]
 
+  ; ---- An interrupt in the middle of REP MOVSB: EIP points at the instruction, ECX says
+  ; how much is left, and the copy completes after the handler returns ----
+  mov dword [0x1ffffc], 0xfeedf00d          ; last dword of the source
+  mov esi, 0x100000 + 0x100000 - 100000
+  mov edi, 0x300000
+  mov ecx, 100000
+  cld
+  sti
+  INTR_AFTER 1, 0x51
+rep_insn:
+  rep movsb
+  cli
+  REPORT 'rpip', [TEST_VARS + 0x28]
+  REPORT 'rpmd', [TEST_VARS + 0x2c]         ; 1: ECX was strictly between 0 and 100000
+  REPORT 'rpcx', ecx
+  mov eax, [0x300000 + 100000 - 4]
+  REPORT 'rpdt', eax
+
   ; ---- NMI: taken with IF = 0; a second NMI waits for the handler's IRET ----
   cli
   NMI_AFTER 0
@@ -91,6 +110,22 @@ step4:
   and eax, 0x4000
   REPORT 'bs', eax              ; DR6.BS
   EXIT 0
+
+rep_irq:
+  push eax
+  mov eax, [esp + 4]
+  sub eax, rep_insn
+  mov [TEST_VARS + 0x28], eax
+  xor eax, eax
+  cmp ecx, 0
+  je .done
+  cmp ecx, 100000
+  jae .done
+  inc eax
+.done:
+  mov [TEST_VARS + 0x2c], eax
+  pop eax
+  iretd
 
 irq_handler:
   mov [IRQ_EBX], ebx

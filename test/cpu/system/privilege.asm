@@ -142,7 +142,22 @@ main:
   mov eax, sysenter_entry
   wrmsr
   sti                                      ; IF=1 in ring 3 (nothing asserts INTR)
-  TO_RING3
+  ; RETF to ring 3: pops EIP, CS, then ESP, SS; DS and ES (DPL 0) are nulled.
+  push dword SEL_DATA3
+  push dword STACK3_TOP
+  push dword SEL_CODE3
+  push dword .retf3
+  retf
+.retf3:
+  mov eax, ds
+  REPORT 'rfds', eax
+  mov eax, cs
+  REPORT 'rfcs', eax
+  mov ecx, esp
+  REPORT 'rfsp', ecx
+  mov ax, SEL_DATA3
+  mov ds, ax
+  mov es, ax
   mov ebp, esp
   sysenter
 sysexit_target:
