@@ -407,6 +407,7 @@ describe('virtual-8086 mode', () => {
       io3: GP(0),
       i31f: NONE, // INT n at IOPL 3 goes through the DPL-3 gate to ring 0
       i31: 1,
+      i32: GP(0x18), // from virtual-8086 mode the handler's code segment must have DPL 0
       f0: 0, // the IP after INT3
       f1: 0xf000,
       f2: 0x20002,

@@ -34,6 +34,7 @@ bits 32
 main:
   SETGATE 3, SEL_CODE0, v86_to_ring0, 0x8e      ; DPL 0 for now: INT3 from v86 -> #GP
   SETGATE 0x31, SEL_CODE0, v86_int31, 0xee
+  SETGATE 0x32, SEL_CODE3, v86_int31, 0xee    ; a ring-3 handler cannot serve v86 code
   push dword 0                  ; GS
   push dword 0                  ; FS
   push dword V86_DS             ; DS
@@ -116,6 +117,7 @@ after_int3:
   VFAULT 'io3', in al, 0x80             ; I/O in v86 always consults the bitmap
   VFAULT 'i31f', int 0x31               ; IOPL 3: through the DPL-3 gate
   REPORT 'i31', [INT31 - VARS]
+  VFAULT 'i32', int 0x32                ; target code DPL 3: #GP(selector)
   mov eax, [FRAME - VARS]               ; EIP, CS, EFLAGS, ESP, SS, ES, DS, FS, GS
   sub eax, SEGOFS(after_int3)
   REPORT 'f0', eax
