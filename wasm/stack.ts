@@ -64,6 +64,16 @@ export function peek(offset: u32, size32: bool): u32 {
  * `unit` is the size of one push (2 or 4).
  */
 export function probePush(bytes: u32, unit: u32 = 2): void {
+  const top = getSp();
+  if (!stack32() && top != 0 && top < bytes) {
+    // A 16-bit stack pointer wraps between the pushes (SP = 2 and a 6-byte frame puts words at
+    // 0000, FFFE, FFFC): check each slot at its own wrapped offset.
+    for (let off: u32 = unit; off <= bytes; off += unit) {
+      const slot = (top - off) & 0xffff;
+      probeWrite(linearForWrite(SS, slot, unit), unit);
+    }
+    return;
+  }
   const sp = spPlus(-<i32>bytes);
   const lin = linearForWrite(SS, sp, bytes);
   for (let off: u32 = unit; off <= bytes; off += unit) probeWrite(lin + bytes - off, unit);

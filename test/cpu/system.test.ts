@@ -46,6 +46,9 @@ describe('real mode', () => {
       ivip: 0, // IP of the instruction after INT
       ivcs: 0xf000,
       ifbk: 0x200, // IRET restores IF
+      wsp: 2,
+      wsp1: 0xfffc, // the frame wrapped below SS:0000
+      wcs: 0xf000,
       wrap: 0x5a,
       gpip: 0, // interrupt 13 at the faulting instruction
       a20a: 0x22,

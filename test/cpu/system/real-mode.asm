@@ -36,6 +36,24 @@ after_int:
   REPORT 'ifbk', eax         ; IRET restored IF
   cli
 
+  ; SP = 2: the interrupt frame wraps around the 64 KiB stack, FLAGS at SS:0, CS at SS:FFFE,
+  ; IP at SS:FFFC; no fault since every word is inside the segment.
+  mov word [0x41 * 4], SEGOFS(int41)
+  mov word [0x41 * 4 + 2], 0xf000
+  mov ax, 0x3000
+  mov ss, ax
+  mov sp, 2
+  int 0x41
+  mov ax, sp
+  xor cx, cx
+  mov ss, cx
+  mov sp, 0x7000
+  REPORT 'wsp', eax                  ; 2 again after IRET
+  movzx eax, word [0x0510]
+  REPORT 'wsp1', eax                 ; SP in the handler
+  movzx eax, word [0x0512]
+  REPORT 'wcs', eax                  ; word at SS:FFFE
+
   ; Effective addresses wrap at 64 KiB with 16-bit addressing: [bx+2] with BX=0xFFFF is offset 1.
   mov ax, 0x2000
   mov es, ax
@@ -122,6 +140,15 @@ int40:
   movzx ecx, word [bp]
   sub ecx, SEGOFS(after_int)
   movzx esi, word [bp + 2]
+  iret
+
+int41:
+  mov [0x0510], sp
+  push bp
+  mov bp, sp
+  mov bp, [bp + 4]                   ; SS:FFFE (the pushed CS) through BP
+  mov [0x0512], bp
+  pop bp
   iret
 
 int13:
