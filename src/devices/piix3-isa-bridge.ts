@@ -94,6 +94,11 @@ export class Piix3IsaBridge implements Device, PciFunction {
   }
 
   /** Level of PIRQA-D (for an I/O APIC wiring that takes them directly). */
+  /** The PIRQ wire itself, for an I/O APIC that takes PIRQA-D on pins 16-19. */
+  pirqLine(pirq: number): IrqLine {
+    return this.pirqs[pirq & 3];
+  }
+
   pirqLevel(pirq: number): boolean {
     return this.pirqs[pirq & 3].level;
   }

@@ -35,6 +35,17 @@ import { StdVga } from '../devices/vga.ts';
 import { FwCfg } from '../devices/fw-cfg.ts';
 import { installFirmwareConfig, bootPaths, type BootDevice } from '../firmware/qemu-firmware-config.ts';
 import { fillCmos } from '../firmware/cmos-config.ts';
+import { describeBoard } from '../firmware/board-description.ts';
+import { firmwareTablesFor, installFirmwareTables } from '../firmware/firmware-tables.ts';
+import { LocalApic, deliverApicMessage } from '../devices/local-apic.ts';
+import { IoApic } from '../devices/io-apic.ts';
+import { Imcr } from '../devices/imcr.ts';
+import { Uhci } from '../devices/uhci.ts';
+import { UsbHidTablet } from '../devices/usb-hid-tablet.ts';
+import { UsbHidMouse } from '../devices/usb-hid-mouse.ts';
+import { Rtl8139 } from '../devices/rtl8139.ts';
+import { SwitchRegistry } from '../net/virtual-switch.ts';
+import { Gateway } from '../net/gateway.ts';
 import { screenText } from '../display/screen-text.ts';
 import { renderFrame } from '../display/vga-render.ts';
 
@@ -54,6 +65,12 @@ export interface MachineSetup {
   /** fda, fdb. */
   floppies: (FloppyMedia | undefined)[];
   firmware: { bios: Uint8Array; vgaBios: Uint8Array };
+  /** USB pointer on a UHCI controller (`usbdevice`), if any. */
+  usbPointer?: 'tablet' | 'mouse';
+  /** Network cards: MAC and the bridge (virtual switch) each is plugged into. */
+  nics?: { mac: Uint8Array; bridge: string }[];
+  /** Switches by bridge name, shared by machines on one page or process (one per machine if absent). */
+  network?: SwitchRegistry;
   /** Bytes the guest sends on COM1 and COM2. */
   serialOutput?: (port: 0 | 1, byte: number) => void;
   /** Bytes written to the QEMU/Bochs debug console ports (SeaBIOS's log). */
@@ -100,6 +117,12 @@ export class Machine {
   readonly floppy: FloppyController;
   readonly postCodes: PostCodePort;
   readonly pci: PciBus;
+  /** The boot processor's local APIC and the I/O APIC (apic=1). */
+  readonly localApic: LocalApic | undefined;
+  readonly ioApic: IoApic | undefined;
+  readonly tablet: UsbHidTablet | undefined;
+  readonly usbMouse: UsbHidMouse | undefined;
+  readonly nics: Rtl8139[] = [];
   private readonly host: I440fxHostBridge;
   private readonly fwCfg: FwCfg;
   private readonly nsPerInstruction: number;
@@ -122,7 +145,7 @@ export class Machine {
         portOut: (port, size, value) => this.io.write(port, size, value),
         mmioRead: (address, size) => this.mmio.read(address, size),
         mmioWrite: (address, size, value) => this.mmio.write(address, size, value),
-        interruptAcknowledge: () => (this.pic.asserted ? this.pic.acknowledge() : -1),
+        interruptAcknowledge: () => this.acknowledgeInterrupt(),
       },
     });
     this.cpu.configure({ apic: setup.apic, pae: setup.pae, cpuCount: setup.cpuCount, cpuIndex: 0 });
@@ -130,10 +153,34 @@ export class Machine {
     const { io, mmio, clock } = this;
 
     for (let i = 0; i < 16; i++) this.isaIrqs.push(new IrqLine(`isa-irq${i}`));
-    const intr = new IrqLine('intr');
-    intr.connect((level) => this.cpu.setIntr(level));
-    this.pic = this.add(new DualPic8259({ io, intr }));
+    // The 8259 pair's output: straight to the CPU's INTR without APICs; with APICs, into the
+    // boot processor's LINT0 (virtual wire) and, in IMCR PIC mode, to INTR directly.
+    const picOutput = new IrqLine('8259-int');
+    this.pic = this.add(new DualPic8259({ io, intr: picOutput }));
     for (let i = 0; i < 16; i++) if (i !== 2) this.pic.connect(i, this.isaIrqs[i]);
+    if (setup.apic) {
+      const apicIntr = new IrqLine('lapic-int');
+      apicIntr.connect(() => this.updateIntr());
+      picOutput.connect(() => this.updateIntr());
+      const apics: LocalApic[] = [];
+      this.localApic = this.add(new LocalApic({
+        clock, id: 0, bsp: true, intr: apicIntr,
+        send: (m) => deliverApicMessage(m, apics, apics[0]),
+        onInit: () => {}, onStartup: () => {},
+        onNmi: () => this.cpu.raiseNmi(),
+        onLevelEoi: (v) => this.ioApic?.eoi(v),
+        externalAcknowledge: () => this.pic.acknowledge(),
+      }));
+      apics.push(this.localApic);
+      const lapic = this.localApic;
+      picOutput.connect((level) => lapic.setLint(0, level));
+      mmio.register({ ...lapic.mmio, owner: 'local-apic', base: 0xfee00000, length: 0x1000 });
+      this.ioApic = this.add(new IoApic({ mmio, deliver: (m) => deliverApicMessage(m, apics) }));
+      for (let i = 0; i < 16; i++) this.ioApic.connect(i === 0 ? 2 : i, this.isaIrqs[i]);
+      this.add(new Imcr({ io, onModeChange: (symmetric) => { this.symmetricIo = symmetric; this.updateIntr(); } }));
+    } else {
+      picOutput.connect((level) => this.cpu.setIntr(level));
+    }
 
     const pit = this.add(new Pit8254({ io, clock, irq0: this.isaIrqs[0] }));
     this.add(new SystemControlPort({ io, clock, setTimer2Gate: (l) => pit.setGate(2, l), timer2Output: () => pit.output(2) }));
@@ -171,6 +218,8 @@ export class Machine {
     });
     this.add(this.pci);
     piix3 = this.add(new Piix3IsaBridge({ pci: this.pci, isaIrqs: this.isaIrqs, onReset: () => this.requestEvent('reboot') }));
+    // PIRQA-D also reach I/O APIC pins 16-19, as the tables say.
+    for (let n = 0; n < 4; n++) this.ioApic?.connect(16 + n, piix3.pirqLine(n));
     this.host = this.add(new I440fxHostBridge({
       io, pci: this.pci, resetControl: piix3.resetControl,
       onPamChange: (base, length, readRam, writeRam) => this.applyPam(base, length, readRam, writeRam),
@@ -194,10 +243,30 @@ export class Machine {
         }
       }
     });
-    this.add(new Piix4Pm({ pci: this.pci, io, clock, sci: this.isaIrqs[9], onSleep: (typ) => { if (typ === 0) this.requestEvent('poweroff'); } }));
+    const board = describeBoard({ acpi: setup.acpi, apic: setup.apic, vcpus: setup.cpuCount, ramBytesBelow4G: ramBytes, floppy: true });
+    const tables = firmwareTablesFor(board);
+    // With acpi=0 the power-management function is absent, so SeaBIOS builds no ACPI tables of
+    // its own (as with QEMU's -no-acpi).
+    if (tables.powerManagementFunction) {
+      this.add(new Piix4Pm({ pci: this.pci, io, clock, sci: this.isaIrqs[9], onSleep: (typ) => { if (typ === 0) this.requestEvent('poweroff'); } }));
+    }
+    if (setup.usbPointer) {
+      const uhci = this.add(new Uhci({ memory: this.memory, clock }));
+      this.pci.addFunction(1, 2, uhci);
+      const device = setup.usbPointer === 'tablet' ? (this.tablet = this.add(new UsbHidTablet({ clock }))) : (this.usbMouse = this.add(new UsbHidMouse({ clock })));
+      uhci.attach(0, device);
+    }
     const vram = new Uint8Array(this.cpu.memory.buffer, this.cpu.extraBase, VRAM_BYTES);
     this.vga = this.add(new StdVga({ io, mmio, clock, vram, rom: setup.firmware.vgaBios }));
     this.pci.addFunction(2, 0, this.vga.pci);
+    const network = setup.network ?? new SwitchRegistry();
+    (setup.nics ?? []).forEach((nic, i) => {
+      const sw = network.bridge(nic.bridge);
+      if (!this.gateways.has(sw)) this.gateways.set(sw, new Gateway({ port: sw.connect('gateway') }));
+      const card = this.add(new Rtl8139({ mac: nic.mac, memory: this.memory, clock, port: sw.connect(`${setup.name}-vif${i}`), ramBytes, name: `rtl8139-${i}` }));
+      this.pci.addFunction(3 + i, 0, card);
+      this.nics.push(card);
+    });
     this.fwCfg = this.add(new FwCfg({ io, dma: this.memory }));
 
     // The VGA legacy window is inside the first megabyte: route it to the device.
@@ -209,7 +278,31 @@ export class Machine {
       bootOrder: this.bootOrderPaths(),
       uuid: setup.uuid,
     });
+    installFirmwareTables(this.fwCfg, tables);
     this.reset();
+  }
+
+  private symmetricIo = false;
+  /** Built-in gateways, one per switch this machine plugged a card into. */
+  private readonly gateways = new Map<unknown, Gateway>();
+
+  /** INTR: the local APIC's output, or in IMCR PIC mode also the 8259's (without APICs: the 8259). */
+  private updateIntr(): void {
+    const apic = this.localApic;
+    if (!apic) return;
+    const picDirect = !this.symmetricIo && this.pic.asserted && !apic.interruptPending;
+    this.cpu.setIntr(apic.interruptPending || picDirect);
+  }
+
+  /** The INTA cycle: the vector comes from the local APIC, or the 8259 pair. */
+  private acknowledgeInterrupt(): number {
+    const apic = this.localApic;
+    if (apic) {
+      if (apic.interruptPending) return apic.acknowledge();
+      if (!this.symmetricIo && this.pic.asserted) return this.pic.acknowledge();
+      return -1;
+    }
+    return this.pic.asserted ? this.pic.acknowledge() : -1;
   }
 
   private add<T extends Device>(device: T): T {

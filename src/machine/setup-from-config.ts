@@ -37,12 +37,18 @@ export function machineSetupFromConfig(config: DomainConfig, media: OpenedMedia,
     boot: config.boot.map((b) => bootNames[b]),
     ide: media.ide,
     floppies: media.floppies,
+    usbPointer: config.usb.enabled ? config.usb.devices[0] : undefined,
+    nics: config.nics.map((nic) => ({ mac: macBytes(nic.mac), bridge: nic.bridge })),
     firmware: hooks.firmware,
     serialOutput: hooks.serialOutput,
     debugConsole: hooks.debugConsole,
     rtcStartSeconds: hooks.nowSeconds + (config.localtime ? hooks.localOffsetSeconds ?? 0 : 0) + config.rtcTimeOffsetSeconds,
     uuid: config.uuid ? uuidBytes(config.uuid) : undefined,
   };
+}
+
+function macBytes(mac: string): Uint8Array {
+  return new Uint8Array(mac.split(':').map((h) => parseInt(h, 16)));
 }
 
 /** The UUID's 16 bytes in the order written (QEMU hands FW_CFG_UUID to the BIOS this way). */

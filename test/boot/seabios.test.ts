@@ -21,10 +21,22 @@ describe('SeaBIOS on the PC with no bootable device', () => {
 
   it('logs its banner and the fw_cfg-provided setup on the debug console', () => {
     expect(debug).toMatch(/SeaBIOS \(version [^)]+\)/);
-    expect(debug).toContain('Found 5 PCI devices');
-    // RAM size from etc/e820: 32 MiB minus the BIOS's reserved top page.
-    expect(debug).toMatch(/0000000000100000 - 0000000001ffe000 = 1 RAM/);
+    // Host bridge, ISA bridge, IDE, VGA: with acpi=0 there is no power-management function.
+    expect(debug).toContain('Found 4 PCI devices');
+    // RAM size from etc/e820: 32 MiB, less the few pages the BIOS reserves at the top.
+    expect(debug).toMatch(/qemu\/e820: addr 0x0+ len 0x0+2000000 \[RAM\]/);
+    expect(debug).toMatch(/0000000000100000 - 0000000001ff[0-9a-f]000 = 1 RAM/);
     expect(debug).toContain('Running option rom at c000:0003');
+  });
+
+  it('shows an acpi=0 apic=0 guest no ACPI tables and no MP table', () => {
+    expect(debug).not.toMatch(/ACPI DSDT|Copying ACPI RSDP/);
+    expect(debug).not.toContain('Copying MPTABLE');
+    // Nothing in the BIOS areas looks like an RSDP or an MP floating pointer.
+    const ram = machine.cpu.ram();
+    const text = Buffer.from(ram.buffer, ram.byteOffset + 0xe0000, 0x20000).toString('latin1');
+    expect(text).not.toContain('RSD PTR ');
+    expect(text).not.toContain('_MP_');
   });
 
   it('shows the banner on the VGA text screen set up by the VGA BIOS', () => {
