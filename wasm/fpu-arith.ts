@@ -203,10 +203,47 @@ export function propagateNaN(a: f64, b: f64): f64 {
 // Operand register values read for an arithmetic operation (with DE/IE found on the way).
 let operandFlags: u32 = 0;
 
+// The exact 80-bit operands of the current instruction (at most two), so a NaN result that came
+// from an operand gets that operand's whole 64-bit significand back (see commitResult).
+let operandCount: u32 = 0;
+let operandMant0: u64 = 0;
+let operandSe0: u32 = 0;
+let operandMant1: u64 = 0;
+let operandSe1: u32 = 0;
+
+/** Forget the recorded operands (at the start of every x87 instruction). */
+export function resetOperandRecord(): void {
+  operandCount = 0;
+}
+
+function recordOperand(m: u64, se: u32): void {
+  if (operandCount == 0) { operandMant0 = m; operandSe0 = se; }
+  else if (operandCount == 1) { operandMant1 = m; operandSe1 = se; }
+  operandCount++;
+}
+
+/** If the f64 NaN `v` is the quieted form of a recorded NaN operand, write that operand's exact NaN. */
+function restoreNaNPayload(dest: u32, v: f64): bool {
+  const bits = reinterpret<u64>(v);
+  const frac = bits & 0x000f_ffff_ffff_ffff;
+  const sign = <u32>(bits >> 63);
+  for (let k: u32 = 0; k < operandCount && k < 2; k++) {
+    const m = k == 0 ? operandMant0 : operandMant1;
+    const se = k == 0 ? operandSe0 : operandSe1;
+    if (!isNaNExt(m, se) || ((se >> 15) & 1) != sign) continue;
+    const quieted = m | (<u64>1 << 62);
+    if (((quieted >> 11) & 0x000f_ffff_ffff_ffff) != frac) continue;
+    setRaw(dest, quieted, se);
+    return true;
+  }
+  return false;
+}
+
 /** ST(i) as a double for arithmetic; unnormals become the indefinite with IE, denormals set DE. */
 export function operandST(i: u32): f64 {
   const m = mantOf(i);
   const se = seOf(i);
+  recordOperand(m, se);
   if (isUnsupported(m, se)) {
     operandFlags |= FSW_IE;
     return INDEFINITE;
@@ -255,15 +292,72 @@ export function arith(op: u32, a: f64, b: f64): f64 {
 }
 
 /**
+ * Pre-computation exceptions are reported by priority (SDM vol. 1, 4.9.2): an invalid operation
+ * hides a denormal operand and a zero divide.
+ */
+@inline function preComputationFlags(flags: u32): u32 {
+  return flags & FSW_IE ? flags & ~(FSW_DE | FSW_ZE) : flags;
+}
+
+// The NaN result of propagateNaNExt.
+let nanMant: u64 = 0;
+let nanSe: u32 = 0;
+
+/**
+ * x87 NaN propagation on the exact 80-bit operands (SDM vol. 1, table 4-7), so a NaN keeps its
+ * whole 64-bit significand (an f64 would lose the low 11 bits). Returns true when the result is a
+ * NaN (left in nanMant/nanSe; IE noted in resultFlags for a signaling NaN).
+ */
+function propagateNaNExt(am: u64, ase: u32, bm: u64, bse: u32): bool {
+  const aNaN = isNaNExt(am, ase);
+  const bNaN = isNaNExt(bm, bse);
+  if (!aNaN && !bNaN) return false;
+  const aSignaling = isSNaNExt(am, ase);
+  const bSignaling = isSNaNExt(bm, bse);
+  if (aSignaling || bSignaling) resultFlags |= FSW_IE;
+  let pickA = aNaN;
+  if (aNaN && bNaN) {
+    // A quiet NaN wins over a signaling one; otherwise the larger significand (then the positive one).
+    if (aSignaling != bSignaling) pickA = bSignaling;
+    else if (am != bm) pickA = am > bm;
+    else pickA = (ase & 0x8000) == 0;
+  }
+  nanMant = (pickA ? am : bm) | (<u64>1 << 62);
+  nanSe = pickA ? ase : bse;
+  return true;
+}
+
+/** Commit the NaN found by propagateNaNExt, as commitResult does for computed values. */
+function commitNaN(dest: u32, pop: bool): void {
+  // A NaN operand takes the instruction down the NaN path: a denormal other operand is not reported.
+  const flags = preComputationFlags(resultFlags | operandFlags) & ~(FSW_DE | FSW_ZE);
+  resultFlags = 0;
+  operandFlags = 0;
+  setConditionCodes(FSW_C1, 0);
+  if (signalFpu(flags & ~FSW_C1)) return;
+  setRaw(dest, nanMant, nanSe);
+  if (pop) fpuPop();
+}
+
+/** An unsupported encoding (unnormal, pseudo-NaN, pseudo-infinity) in either operand. */
+function eitherUnsupported(am: u64, ase: u32, bm: u64, bse: u32): bool {
+  return isUnsupported(am, ase) || isUnsupported(bm, bse);
+}
+
+/**
  * Commit a computed result to ST(dest) unless an unmasked pre-computation exception (IE, DE,
  * ZE) aborts the instruction; pops afterwards when asked. C1 is cleared unless rounding set it.
  */
 export function commitResult(dest: u32, v: f64, pop: bool): void {
-  const flags = resultFlags | operandFlags;
+  const flags = preComputationFlags(resultFlags | operandFlags);
   resultFlags = 0;
   operandFlags = 0;
   setConditionCodes(FSW_C1, flags & FSW_C1);
   if (signalFpu(flags & ~FSW_C1)) return;
+  if (v != v && restoreNaNPayload(dest, v)) {
+    if (pop) fpuPop();
+    return;
+  }
   setST(dest, v);
   if (pop) fpuPop();
 }
@@ -281,6 +375,10 @@ export function fpuArithReg(op: u32, i: u32, toSti: bool, pop: bool, fop: u32): 
   operandFlags = 0;
   const st0 = operandST(0);
   const sti = operandST(i);
+  if (!eitherUnsupported(mantOf(0), seOf(0), mantOf(i), seOf(i)) && propagateNaNExt(mantOf(0), seOf(0), mantOf(i), seOf(i))) {
+    commitNaN(toSti ? i : 0, pop);
+    return;
+  }
   let v: f64;
   if (operandFlags & FSW_IE) v = INDEFINITE;
   else if (toSti) v = arith(op, sti, st0);
@@ -289,7 +387,7 @@ export function fpuArithReg(op: u32, i: u32, toSti: bool, pop: bool, fop: u32): 
 }
 
 /** Memory forms: ST(0) op= m (value already converted, srcFlags from the conversion). */
-export function fpuArithValue(op: u32, m: f64, srcFlags: u32): void {
+export function fpuArithValue(op: u32, m: f64, srcFlags: u32, mm: u64, mse: u32): void {
   if (isEmpty(0)) {
     if (stackUnderflow()) return;
     setRaw(0, INDEF_MANT, INDEF_SE);
@@ -298,7 +396,16 @@ export function fpuArithValue(op: u32, m: f64, srcFlags: u32): void {
   resultFlags = 0;
   operandFlags = srcFlags;
   const st0 = operandST(0);
-  const v = (operandFlags & FSW_IE) && st0 == st0 && m == m ? INDEFINITE : arith(op, st0, m);
+  // An unsupported ST(0) is an invalid operand whatever the other one is: the indefinite.
+  if (isUnsupported(mantOf(0), seOf(0))) {
+    commitResult(0, INDEFINITE, false);
+    return;
+  }
+  if (propagateNaNExt(mantOf(0), seOf(0), mm, mse)) {
+    commitNaN(0, false);
+    return;
+  }
+  const v = (operandFlags & FSW_IE) && m == m ? INDEFINITE : arith(op, st0, m);
   commitResult(0, v, false);
 }
 
@@ -350,7 +457,9 @@ function compareFlags(am: u64, ase: u32, bm: u64, bse: u32, unordered: bool): u3
   if (unordered) {
     if (isSNaNExt(am, ase) || isSNaNExt(bm, bse)) f |= FSW_IE;
   } else if (isNaNExt(am, ase) || isNaNExt(bm, bse)) f |= FSW_IE;
-  if (isDenormalExt(am, ase) || isDenormalExt(bm, bse)) f |= FSW_DE;
+  // A denormal is reported only when both operands are numbers (no NaN, no invalid operand).
+  const nan = isNaNExt(am, ase) || isNaNExt(bm, bse);
+  if (!nan && !(f & FSW_IE) && (isDenormalExt(am, ase) || isDenormalExt(bm, bse))) f |= FSW_DE;
   return f;
 }
 
@@ -381,7 +490,9 @@ export function fpuCompareValue(m: u64, se: u32, srcFlags: u32, pop: bool): void
     setConditionCodes(FSW_CC, FSW_C3 | FSW_C2 | FSW_C0);
     if (stackUnderflow()) return;
   } else {
-    if (signalFpu(srcFlags)) return;
+    // A denormal memory operand is not reported when the comparison is with a NaN or invalid.
+    const special = isNaNExt(mantOf(0), seOf(0)) || isNaNExt(m, se) || eitherUnsupported(mantOf(0), seOf(0), m, se);
+    if (signalFpu(special ? srcFlags & ~FSW_DE : srcFlags)) return;
     compareCommit(mantOf(0), seOf(0), m, se, false);
     if (fpuAborted) return;
   }
@@ -399,7 +510,7 @@ export function fpuComi(i: u32, unordered: bool, pop: bool, fop: u32): void {
     if (signalFpu(f)) return;
     r = compareExt(mantOf(0), seOf(0), mantOf(i), seOf(i));
   }
-  setConditionCodes(FSW_C1, 0);
+  // C1 is written (to 0) only by a stack underflow (Intel SDM, FCOMI); stackUnderflow did that.
   let flags: u32 = 0;
   if (r == 2) flags = ZF | PF | CF;
   else if (r == 0) flags = ZF;
@@ -530,7 +641,7 @@ export function fpuCmov(cc: u32, i: u32, fop: u32): void {
     setRaw(0, INDEF_MANT, INDEF_SE);
     return;
   }
-  setConditionCodes(FSW_C1, 0);
+  // C1 is written only on stack underflow (Intel SDM, FCMOVcc); otherwise it keeps its value.
   if (condition(cc)) setRaw(0, mantOf(i), seOf(i));
 }
 
@@ -820,6 +931,10 @@ export function fpuPartialRemainder(ieee: bool, fop: u32): void {
   operandFlags = 0;
   const x = operandST(0);
   const y = operandST(1);
+  if (!eitherUnsupported(mantOf(0), seOf(0), mantOf(1), seOf(1)) && propagateNaNExt(mantOf(0), seOf(0), mantOf(1), seOf(1))) {
+    commitNaN(0, false);
+    return;
+  }
   let v: f64;
   let cc: u32 = 0;
   if (operandFlags & FSW_IE) v = INDEFINITE;

@@ -161,7 +161,7 @@ export function fpuArithMem(fmt: u32, op: u32, seg: i32, ea: u32, fop: u32): voi
     return;
   }
   const m = extToF64(loadMant, loadSe);
-  fpuArithValue(op, m, loadFlags);
+  fpuArithValue(op, m, loadFlags, loadMant, loadSe);
 }
 
 // ---- Stores ----

@@ -319,6 +319,8 @@ export function stackOverflow(): bool {
   return signalFpu(FSW_IE | FSW_SF);
 }
 
+import { resetOperandRecord } from './fpu-arith';
+
 // ---- Instruction entry ----
 
 /** #NM when CR0.EM or CR0.TS is set: the OS emulates the FPU or switches its context lazily. */
@@ -337,6 +339,7 @@ export function stackOverflow(): bool {
 
 /** Entry of a waiting x87 instruction: device-not-available, then a pending exception. */
 export function fpuEnter(): void {
+  resetOperandRecord();
   fpuCheckDevice();
   fpuCheckPending();
 }

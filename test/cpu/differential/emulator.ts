@@ -143,6 +143,8 @@ export class EmulatorRunner {
     for (let i = 0; i < 8; i++) this.cpu.setReg(i, i === 4 ? frame : c.regs[i]);
     this.cpu.eip = LAUNCHER;
     this.setState32('S_HALTED', 0);
+    // All x87/MMX registers start as zero bits, as the native runner leaves them.
+    this.cpu.bytes.fill(0, this.state + this.cpu.offset('S_FPU_REGS'), this.state + this.cpu.offset('S_FPU_REGS') + 0x80);
     if (c.fpuControl) {
       this.setState32('S_FPU_CONTROL', c.fpuControl);
       this.setState32('S_FPU_STATUS', 0);

@@ -432,6 +432,9 @@ function generateInstruction(b: SequenceBuilder, t: Template, rnd: Random): void
     else if (op.kind === 'Z') writes.push(own(opcode & 7));
     else if (op.kind === 'reg') writes.push(own(op.fixed!));
   });
+  // x87/MMX rows write general registers through handlers rather than `$N =` templates.
+  if (!useMemory && /ToReg\(\$rm/.test(row.exec)) writes.push(rmReg);
+  if (/StatusAx\(/.test(row.exec)) writes.push(0);
 
   let flags = rowFlags(row);
   if (SHIFTS.has(mnemonic)) {

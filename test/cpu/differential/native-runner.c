@@ -53,11 +53,17 @@ static uint8_t out_fpu[12 + 80];
 static uint8_t initial[DATA_SIZE];
 
 void enter_case(void);
-/* Load FPU control, EFLAGS and all eight registers (ESP last), then jump to the sequence. */
+/*
+ * Zero the eight x87/MMX registers (FNINIT only empties the tags; a case that reads a register it
+ * never wrote must see the same bits on both sides), load FPU control, EFLAGS and all eight
+ * general registers (ESP last), then jump to the sequence.
+ */
 __asm__(
     ".text\n"
     ".globl enter_case\n"
     "enter_case:\n"
+    "  fninit\n"
+    "  fldz\n  fldz\n  fldz\n  fldz\n  fldz\n  fldz\n  fldz\n  fldz\n"
     "  fninit\n"
     "  cmpl $0, case_usefpu\n"
     "  je 1f\n"
