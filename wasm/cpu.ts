@@ -14,7 +14,7 @@ import { deliverEvent, KIND_EXTERNAL, KIND_EXCEPTION } from './interrupts';
 import { interruptAcknowledge } from './imports';
 import { flushTlb, updateAccessMasks, invalidateFetch, endSystemAccess } from './memory';
 import { setSegmentCache, isV86 } from './segments';
-import { stringIterations } from './string';
+import { extraIterations, collectExtraIterations } from './string';
 import { ud, gp, raise, NO_ERROR_CODE } from './fault';
 import { reg32, setReg32, EAX, ECX, EDX } from './regs';
 
@@ -129,11 +129,12 @@ export function run(budget: i32): i32 {
     const check = step();
     retired++;
     store<u64>(STATE + S_INSTRUCTIONS, load<u64>(STATE + S_INSTRUCTIONS) + 1);
+    if (extraIterations) {
+      const extra = collectExtraIterations();
+      store<u64>(STATE + S_INSTRUCTIONS, load<u64>(STATE + S_INSTRUCTIONS) + <u64>extra);
+      retired += <i32>extra;
+    }
     if (check) {
-      if (repPrefix != 0 && stringIterations > 1) {
-        store<u64>(STATE + S_INSTRUCTIONS, load<u64>(STATE + S_INSTRUCTIONS) + <u64>(stringIterations - 1));
-        retired += <i32>stringIterations - 1;
-      }
       if (shadowRequested) {
         shadowRequested = false;
         store<u32>(STATE + S_SHADOW, 1);

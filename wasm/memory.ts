@@ -4,7 +4,7 @@
 import {
   STATE, PHYS_MAP, TLB, TLB_LIST, TLB_LIST_CAPACITY, S_CR0, S_CR2, S_CR3, S_CR4, S_EFER, S_A20, S_CPL,
   PHYS_DEVICE, PHYS_READONLY, TLB_VALID, TLB_NO_USER, TLB_NO_WRITE_USER, TLB_NO_WRITE_SUPER, TLB_DEVICE,
-  TLB_NO_EXEC, TLB_ROM, CR0_PG, CR0_WP, CR4_PSE, CR4_PAE, CR4_PGE, EFER_NXE, EXC_PF,
+  TLB_NO_EXEC, TLB_ROM, TLB_LISTED, CR0_PG, CR0_WP, CR4_PSE, CR4_PAE, CR4_PGE, EFER_NXE, EXC_PF,
 } from './layout';
 import { mmioRead, mmioWrite } from './imports';
 import { raise } from './fault';
@@ -122,7 +122,9 @@ function flushTlbEntries(keepGlobal: bool): void {
 
 /** INVLPG: drop the entry of one linear page (global or not). */
 export function invalidatePage(lin: u32): void {
-  store<u32>(TLB + ((lin >>> 12) << 2), 0);
+  // The page stays in the fill list (a flush clears it), so mark it listed-but-invalid instead of
+  // empty: the next fill then does not append it to the list a second time.
+  store<u32>(TLB + ((lin >>> 12) << 2), TLB_LISTED);
   invalidateFetch();
 }
 

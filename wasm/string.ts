@@ -14,8 +14,16 @@ import { portIn, portOut } from './imports';
 
 /** Iterations of a REP instruction done before it yields to interrupts and the budget. */
 const REP_CHUNK: u32 = 4096;
-/** Iterations executed by the last string instruction (counted as retired instructions). */
-export let stringIterations: u32 = 0;
+/**
+ * Iterations of REP string instructions beyond the first since the run loop last collected
+ * them: each iteration counts as one retired instruction (budget, guest time, TSC).
+ */
+export let extraIterations: u32 = 0;
+export function collectExtraIterations(): u32 {
+  const n = extraIterations;
+  extraIterations = 0;
+  return n;
+}
 
 @inline function delta(bytes: u32): u32 {
   return load<u32>(STATE + S_EFLAGS) & DF ? 0 - bytes : bytes;
@@ -71,7 +79,6 @@ export function stringOp(kind: i32, size: u32): void {
   const d = delta(size);
   if (kind == STR_INS || kind == STR_OUTS) checkIoPermission(reg16(EDX), size);
   if (repPrefix == 0) {
-    stringIterations = 1;
     stringStep(kind, size, d);
     return;
   }
@@ -92,7 +99,7 @@ export function stringOp(kind: i32, size: u32): void {
       break;
     }
   }
-  stringIterations = n == 0 ? 1 : n;
+  if (n > 1) extraIterations += n - 1;
 }
 
 function stringStep(kind: i32, size: u32, d: u32): void {

@@ -69,7 +69,8 @@ export class CpuCore {
     const extra = Math.ceil((options.extraBytes ?? 0) / PAGE) * PAGE;
     const total = ramBase + ramBytes + extra;
     if (total > 0xffff_0000) throw new RangeError('guest RAM and video memory do not fit in 4 GiB of shared memory');
-    const pages = Math.ceil(total / WASM_PAGE);
+    // At least the core's declared initial memory (the fixed tables below RAM_BASE).
+    const pages = Math.max(512, Math.ceil(total / WASM_PAGE));
     this.memory = new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
     const env = {
       memory: this.memory,
