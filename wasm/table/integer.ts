@@ -224,8 +224,12 @@ add({ opcode: 0x1a2, mnemonic: 'CPUID', exec: 'cpuid();' });
 add({ opcode: [0x118, 0x11f], mnemonic: 'NOP', operands: ['Ev'], exec: '' });
 
 // ---- Two-byte map: system ----
-add({ opcode: 0x100, ext: 0, mnemonic: 'SLDT', operands: ['Ew'], exec: '$1 = sldt();' });
-add({ opcode: 0x100, ext: 1, mnemonic: 'STR', operands: ['Ew'], exec: '$1 = str();' });
+// The memory forms store 16 bits; the register forms write the selector zero-extended to the
+// operand size (P6 family and later).
+add({ opcode: 0x100, ext: 0, mod: 'mem', mnemonic: 'SLDT', operands: ['Ew'], exec: '$1 = sldt();' });
+add({ opcode: 0x100, ext: 0, mod: 'reg', mnemonic: 'SLDT', operands: ['Rv'], exec: '$1 = sldt();' });
+add({ opcode: 0x100, ext: 1, mod: 'mem', mnemonic: 'STR', operands: ['Ew'], exec: '$1 = str();' });
+add({ opcode: 0x100, ext: 1, mod: 'reg', mnemonic: 'STR', operands: ['Rv'], exec: '$1 = str();' });
 add({ opcode: 0x100, ext: 2, mnemonic: 'LLDT', operands: ['Ew'], exec: 'lldt($1);' });
 add({ opcode: 0x100, ext: 3, mnemonic: 'LTR', operands: ['Ew'], exec: 'ltr($1);' });
 add({ opcode: 0x100, ext: 4, mnemonic: 'VERR', operands: ['Ew'], exec: 'verr($1);', flags: 'Z' });
