@@ -15,6 +15,8 @@ export let repPrefix: i32 = 0;
 export let lockPrefix: bool = false;
 /** Segment of the memory operand decoded last (default or override). */
 export let effSeg: i32 = DS;
+/** The memory operand decoded last uses ESP as its SIB base (POP r/m adjusts for that). */
+export let eaUsesEspBase: bool = false;
 
 export function resetPrefixes(): void {
   const mode = load<u32>(STATE + S_MODE);
@@ -91,6 +93,7 @@ export function decodeEa(modrm: u32): u32 {
   const rm = modrm & 7;
   let seg: i32 = DS;
   let ea: u32;
+  eaUsesEspBase = false;
   if (!addrsize32) {
     switch (rm) {
       case 0: ea = reg16(3) + reg16(6); break;
@@ -118,6 +121,7 @@ export function decodeEa(modrm: u32): u32 {
       } else {
         ea = reg32(base);
         if (base == 4 || base == 5) seg = SS;
+        if (base == 4) eaUsesEspBase = true;
       }
       if (index != 4) ea += reg32(index) << (sib >> 6);
     } else if (rm == 5 && mod == 0) {

@@ -62,4 +62,22 @@ handler:
     expect(ip).toBeGreaterThan(0x10);
     expect(ip).toBeLessThan(0x30);
   });
+
+  it('POP [ESP] addresses its destination with ESP already incremented (pushf; pop [esp])', () => {
+    const r = runBare(rom(`
+  xor ax, ax
+  mov ss, ax
+  mov esp, 0x7000
+  push dword 0x11111111      ; the local slot at 0x6ffc
+  push dword 0x22222222      ; the value popped, at 0x6ff8
+  pop dword [esp]            ; ESP becomes 0x6ffc, then the value goes to [0x6ffc]
+  mov eax, [ss:0x6ffc]
+  out 0xf0, eax
+  mov eax, esp
+  out 0xf0, eax
+  out 0xf4, al
+`));
+    expect(r.values).toEqual([0x22222222, 0x6ffc]);
+  });
 });
+

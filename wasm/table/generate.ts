@@ -51,6 +51,7 @@ function body(row: OpcodeRow, opcode: number, o32: boolean, form: 'reg' | 'mem' 
   const lines: string[] = [];
   const exec = row.exec;
   if (form === 'mem') lines.push('let ea = decodeEa(modrm);', 'const seg = effSeg;');
+  if (form === 'mem' && row.popDestination) lines.push(`if (eaUsesEspBase) ea = addrMask(ea + ${o32 ? 4 : 2});`);
   // Immediates follow the ModRM/SIB/displacement bytes, in operand order.
   const imm: string[] = [];
   ops.forEach((op, i) => {

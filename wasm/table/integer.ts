@@ -131,7 +131,7 @@ add({ opcode: 0xff, ext: 3, mnemonic: 'CALLF', operands: ['Mp'], exec: 'callFar(
 add({ opcode: 0xff, ext: 4, mnemonic: 'JMP', operands: ['Ev'], exec: 'jumpAbsolute($1, $O);' });
 add({ opcode: 0xff, ext: 5, mnemonic: 'JMPF', operands: ['Mp'], exec: 'jumpFar(readFarSelector($seg, $1, $O), readFarOffset($seg, $1, $O), $O);' });
 add({ opcode: 0xff, ext: 6, mnemonic: 'PUSH', operands: ['Ev'], exec: 'push($1, $O);' });
-add({ opcode: 0x8f, ext: 0, mnemonic: 'POP', operands: ['Ev'], exec: '$1 = popForWrite($O);', post: 'popCommit($O);' });
+add({ opcode: 0x8f, ext: 0, mnemonic: 'POP', operands: ['Ev'], exec: '$1 = popForWrite($O);', post: 'popCommit($O);', popDestination: true });
 
 // ---- Moves and exchanges ----
 add({ opcode: 0x84, mnemonic: 'TEST', operands: ['Eb', 'Gb'], exec: 'test($1, $2, $S);', flags: 'OSZPC', undef: 'A', test: 'int' });

@@ -40,6 +40,11 @@ export interface OpcodeRow {
   post?: string;
   /** Bit-test form with a register bit offset: the memory operand is addressed by the offset. */
   bitOffset?: boolean;
+  /**
+   * POP r/m: a memory destination based on ESP is addressed with ESP already incremented
+   * (Intel SDM, POP), as in Linux's `pushf; pop [esp]`.
+   */
+  popDestination?: boolean;
 }
 
 export function opcodeRange(row: OpcodeRow): [number, number] {
