@@ -200,7 +200,8 @@ export const TLB_NO_WRITE_SUPER: u32 = 1 << 3;
 export const TLB_DEVICE: u32 = 1 << 4; // MMIO or ROM page: every access takes the slow path
 export const TLB_NO_EXEC: u32 = 1 << 5;
 export const TLB_ROM: u32 = 1 << 6; // read-only memory: writes take the slow path and are dropped
-export const TLB_LISTED: u32 = 1 << 7; // alone: an invalidated entry that is still in the fill list
+export const TLB_LISTED: u32 = 1 << 7; // an invalidated entry that is still in the fill list
+export const TLB_GLOBAL: u32 = 1 << 8; // the entry's fill-list item is marked global
 
 // ---- Exceptions ----
 export const EXC_DE: i32 = 0;

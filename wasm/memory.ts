@@ -4,7 +4,7 @@
 import {
   STATE, PHYS_MAP, TLB, TLB_LIST, TLB_LIST_CAPACITY, S_CR0, S_CR2, S_CR3, S_CR4, S_EFER, S_A20, S_CPL,
   PHYS_DEVICE, PHYS_READONLY, TLB_VALID, TLB_NO_USER, TLB_NO_WRITE_USER, TLB_NO_WRITE_SUPER, TLB_DEVICE,
-  TLB_NO_EXEC, TLB_ROM, TLB_LISTED, CR0_PG, CR0_WP, CR4_PSE, CR4_PAE, CR4_PGE, EFER_NXE, EXC_PF,
+  TLB_NO_EXEC, TLB_ROM, TLB_LISTED, TLB_GLOBAL, CR0_PG, CR0_WP, CR4_PSE, CR4_PAE, CR4_PGE, EFER_NXE, EXC_PF,
 } from './layout';
 import { mmioRead, mmioWrite } from './imports';
 import { raise } from './fault';
@@ -122,19 +122,24 @@ function flushTlbEntries(keepGlobal: bool): void {
 
 /** INVLPG: drop the entry of one linear page (global or not). */
 export function invalidatePage(lin: u32): void {
-  // The page stays in the fill list (a flush clears it), so mark it listed-but-invalid instead of
-  // empty: the next fill then does not append it to the list a second time.
-  store<u32>(TLB + ((lin >>> 12) << 2), TLB_LISTED);
+  const at = TLB + ((lin >>> 12) << 2);
+  const e = load<u32>(at);
+  // A filled entry is in the fill list: keep it marked as listed (with its global bit) so the
+  // next fill does not append it again. An empty entry is not listed and stays empty.
+  if (e != 0) store<u32>(at, TLB_LISTED | (e & TLB_GLOBAL));
   invalidateFetch();
 }
 
 function tlbInsert(vpn: u32, entry: u32, global: bool): void {
   if (tlbListCount >= TLB_LIST_CAPACITY) flushTlbEntries(false);
-  if (load<u32>(TLB + (vpn << 2)) == 0) {
+  const old = load<u32>(TLB + (vpn << 2));
+  // Append unless already listed; a page listed as global that comes back non-global gets a
+  // non-global item too, so a CR3 reload clears it.
+  if (old == 0 || ((old & TLB_GLOBAL) && !global)) {
     store<u32>(TLB_LIST + (tlbListCount << 2), vpn | (global ? 0x8000_0000 : 0));
     tlbListCount++;
   }
-  store<u32>(TLB + (vpn << 2), entry);
+  store<u32>(TLB + (vpn << 2), global ? entry | TLB_GLOBAL : entry);
 }
 
 // ---------------------------------------------------------------------------------------------
