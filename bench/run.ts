@@ -8,6 +8,7 @@
  *   --repeats <n>       measured phases per workload (default 5; the median is reported)
  *   --scale <x>         multiply every workload's iteration count (default 1)
  *   --no-v86            WebHVM only
+ *   --no-boot           skip the Linux boot-to-shell comparison (test/images/out/linux.iso)
  *   --json <file>       also write all raw phase times to a JSON file
  *   --core <file.wasm>  run WebHVM with this core instead of build/cpu.wasm (for profiling a
  *                       release build that keeps its name section; see BENCHMARKS.md)
@@ -18,6 +19,7 @@ import { parseArgs } from 'node:util';
 import { WORKLOADS, buildWorkload, type Workload, type WorkloadResult } from './workloads.ts';
 import { runWebHvm, SLICE } from './webhvm.ts';
 import { runV86, v86Available, v86Version } from './v86.ts';
+import { bootIsoAvailable, bootV86, bootWebhvm, type BootResult } from './linux-boot.ts';
 
 const { values } = parseArgs({
   options: {
@@ -25,6 +27,7 @@ const { values } = parseArgs({
     repeats: { type: 'string', default: '5' },
     scale: { type: 'string', default: '1' },
     'no-v86': { type: 'boolean', default: false },
+    'no-boot': { type: 'boolean', default: false },
     json: { type: 'string' },
     core: { type: 'string' },
   },
@@ -139,6 +142,25 @@ if (values.json) {
     node: process.version, cpu: cpuModel, cpus: cpus().length, v86: peerProblem ? null : v86Version(), repeats, scale,
     workloads: rows.map((r) => ({ name: r.workload.name, outer: r.outer, instructions: r.instructions, notes: r.notes, results: r.results })),
   }, null, 2));
+}
+if (!values['no-boot']) {
+  const missing = bootIsoAvailable();
+  if (missing) console.log(`\nLinux boot-to-shell: skipped (${missing})`);
+  else {
+    // Wall-clock seconds from power-on to the guest's marker on COM1, one run per side.
+    const boots: BootResult[] = [await bootWebhvm()];
+    if (!peerProblem) {
+      boots.push(await bootV86(true).catch((e) => ({ side: `v86-interp (failed: ${(e as Error).message.slice(0, 120)})`, seconds: NaN })));
+      boots.push(await bootV86(false).catch((e) => ({ side: `v86-jit (failed: ${(e as Error).message.slice(0, 120)})`, seconds: NaN })));
+    }
+    const ours = boots[0].seconds;
+    console.log('\nLinux boot to shell (test/images/out/linux.iso, 128 MiB, acpi=0 apic=0):');
+    console.log(formatTable([
+      ['side', 'seconds', 'WebHVM speed-up'],
+      ...boots.map((b) => [b.side, fmt(b.seconds, 1), b === boots[0] ? '-' : `${fmt(b.seconds / ours, 2)}x`]),
+    ]));
+    console.log('Speed-up = peer seconds / WebHVM seconds (above 1 = WebHVM boots faster).');
+  }
 }
 // v86 leaves timers behind after destroy(); the bench is done.
 process.exit(0);
