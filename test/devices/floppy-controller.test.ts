@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { StateVersionError } from '../../src/bus/device.ts';
-import type { DmaMemory } from '../../src/bus/dma-memory.ts';
 import { IoBus } from '../../src/bus/io-bus.ts';
 import { IrqLine } from '../../src/bus/irq-line.ts';
 import {
@@ -13,22 +12,15 @@ import {
   floppyGeometry,
 } from '../../src/devices/floppy-controller.ts';
 import { IsaDma8237 } from '../../src/devices/isa-dma8237.ts';
+import { TestMemory } from './test-memory.ts';
 
 const K = 1024;
 const SIZE_144 = 1474560;
 
-class TestRam implements DmaMemory {
-  readonly bytes = new Uint8Array(1 << 20);
-  read(address: number, dest: Uint8Array): void {
-    dest.set(this.bytes.subarray(address, address + dest.length));
+class TestRam extends TestMemory {
+  constructor() {
+    super(1 << 20);
   }
-  write(address: number, src: Uint8Array): void {
-    this.bytes.set(src, address);
-  }
-  readU32(): number {
-    return 0;
-  }
-  writeU32(): void {}
 }
 
 /** An image whose every sector is filled with a byte derived from its LBA. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { DmaMemory } from '../../src/bus/dma-memory.ts';
 import { IoBus } from '../../src/bus/io-bus.ts';
+import { TestMemory } from './test-memory.ts';
 import {
   FW_CFG_DMA_CTL_ERROR,
   FW_CFG_DMA_CTL_READ,
@@ -16,26 +16,9 @@ import {
   FwCfg,
 } from '../../src/devices/fw-cfg.ts';
 
-/** Guest RAM as a plain array; outside it reads all ones and ignores writes. */
-class FakeRam implements DmaMemory {
-  readonly bytes = new Uint8Array(0x10000);
-  writes: [number, number][] = [];
-  read(address: number, dest: Uint8Array): void {
-    for (let i = 0; i < dest.length; i++) dest[i] = address + i < this.bytes.length ? this.bytes[address + i] : 0xff;
-  }
-  write(address: number, src: Uint8Array): void {
-    this.writes.push([address, src.length]);
-    for (let i = 0; i < src.length; i++) if (address + i < this.bytes.length) this.bytes[address + i] = src[i];
-  }
-  readU32(address: number): number {
-    const b = new Uint8Array(4);
-    this.read(address, b);
-    return new DataView(b.buffer).getUint32(0, true);
-  }
-  writeU32(address: number, value: number): void {
-    const b = new Uint8Array(4);
-    new DataView(b.buffer).setUint32(0, value, true);
-    this.write(address, b);
+class FakeRam extends TestMemory {
+  constructor() {
+    super(0x10000);
   }
 }
 

@@ -1,29 +1,12 @@
 import { describe, expect, it } from 'vitest';
 import { StateVersionError } from '../../src/bus/device.ts';
-import type { DmaMemory } from '../../src/bus/dma-memory.ts';
 import { IoBus } from '../../src/bus/io-bus.ts';
 import { DMA_READ, DMA_VERIFY, DMA_WRITE, IsaDma8237 } from '../../src/devices/isa-dma8237.ts';
+import { TestMemory } from './test-memory.ts';
 
-/** 4 MiB of guest RAM; beyond it reads are all ones and writes vanish. */
-class TestRam implements DmaMemory {
-  readonly bytes = new Uint8Array(4 << 20);
-  writes: [number, number][] = [];
-  read(address: number, dest: Uint8Array): void {
-    for (let i = 0; i < dest.length; i++) dest[i] = address + i < this.bytes.length ? this.bytes[address + i] : 0xff;
-  }
-  write(address: number, src: Uint8Array): void {
-    this.writes.push([address, src.length]);
-    for (let i = 0; i < src.length; i++) if (address + i < this.bytes.length) this.bytes[address + i] = src[i];
-  }
-  readU32(address: number): number {
-    const d = new Uint8Array(4);
-    this.read(address, d);
-    return new DataView(d.buffer).getUint32(0, true);
-  }
-  writeU32(address: number, value: number): void {
-    const d = new Uint8Array(4);
-    new DataView(d.buffer).setUint32(0, value, true);
-    this.write(address, d);
+class TestRam extends TestMemory {
+  constructor() {
+    super(4 << 20);
   }
 }
 

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import type { AccessRange, AccessSize } from '../../src/bus/access-range.ts';
-import type { DmaMemory } from '../../src/bus/dma-memory.ts';
 import { IoBus } from '../../src/bus/io-bus.ts';
 import { IrqLine } from '../../src/bus/irq-line.ts';
 import { AtaDisk } from '../../src/devices/ata-disk.ts';
@@ -9,21 +8,11 @@ import { IdeChannel } from '../../src/devices/ide-channel.ts';
 import { Piix3Ide } from '../../src/devices/piix3-ide.ts';
 import { EventClock } from '../../src/machine/event-clock.ts';
 import { MemoryBackend } from '../../src/storage/memory-backend.ts';
+import { TestMemory } from './test-memory.ts';
 
-class Ram implements DmaMemory {
-  readonly bytes = new Uint8Array(1 << 20);
-  read(address: number, dest: Uint8Array): void {
-    dest.set(this.bytes.subarray(address, address + dest.length));
-  }
-  write(address: number, src: Uint8Array): void {
-    this.bytes.set(src, address);
-  }
-  readU32(address: number): number {
-    const b = this.bytes;
-    return (b[address] | (b[address + 1] << 8) | (b[address + 2] << 16) | (b[address + 3] << 24)) >>> 0;
-  }
-  writeU32(address: number, value: number): void {
-    for (let i = 0; i < 4; i++) this.bytes[address + i] = (value >>> (8 * i)) & 0xff;
+class Ram extends TestMemory {
+  constructor() {
+    super(1 << 20);
   }
 }
 
