@@ -265,6 +265,27 @@ export function checkStackSegment(selector: u32, dpl: u32, vector: i32, ext: u32
 // ---------------------------------------------------------------------------------------------
 
 /** RET far (with `release` bytes of parameters released, RET imm16). */
+/**
+ * RET far / IRET to a code segment: the selector's checks (SDM, RET and IRET operation). Leaves
+ * the descriptor in descLo/descHi.
+ */
+function checkReturnCodeSegment(cs: u32, cpl: u32): void {
+  const rpl = cs & 3;
+  const code = <i32>(cs & 0xfffc);
+  if ((cs & 0xfffc) == 0) gp(0);
+  if (rpl < cpl) gp(code);
+  readDescriptor(cs, EXC_GP);
+  const attr = descAttr(descHi);
+  const dpl = (attr >>> 5) & 3;
+  if (!(attr & A_S) || !(attr & A_TYPE_CODE)) gp(code);
+  if (attr & A_TYPE_EC) {
+    if (dpl > rpl) gp(code);
+  } else if (dpl != rpl) {
+    gp(code);
+  }
+  if (!(attr & A_P)) np(code);
+}
+
 export function returnFar(size32: bool, release: u32): void {
   const unit: u32 = size32 ? 4 : 2;
   if (isRealMode() || isV86()) {
@@ -281,19 +302,7 @@ export function returnFar(size32: bool, release: u32): void {
   const cs = peek(unit, size32) & 0xffff;
   const cpl = currentCpl();
   const rpl = cs & 3;
-  const code = <i32>(cs & 0xfffc);
-  if ((cs & 0xfffc) == 0) gp(0);
-  if (rpl < cpl) gp(code);
-  readDescriptor(cs, EXC_GP);
-  const attr = descAttr(descHi);
-  const dpl = (attr >>> 5) & 3;
-  if (!(attr & A_S) || !(attr & A_TYPE_CODE)) gp(code);
-  if (attr & A_TYPE_EC) {
-    if (dpl > rpl) gp(code);
-  } else if (dpl != rpl) {
-    gp(code);
-  }
-  if (!(attr & A_P)) np(code);
+  checkReturnCodeSegment(cs, cpl);
   const csLo = descLo, csHi = descHi;
   if (rpl == cpl) {
     if (eip > descLimit(descLo, descHi)) gp(0);
@@ -387,19 +396,7 @@ export function iret(size32: bool): void {
     return;
   }
   const rpl = cs & 3;
-  const code = <i32>(cs & 0xfffc);
-  if ((cs & 0xfffc) == 0) gp(0);
-  if (rpl < cpl) gp(code);
-  readDescriptor(cs, EXC_GP);
-  const attr = descAttr(descHi);
-  const dpl = (attr >>> 5) & 3;
-  if (!(attr & A_S) || !(attr & A_TYPE_CODE)) gp(code);
-  if (attr & A_TYPE_EC) {
-    if (dpl > rpl) gp(code);
-  } else if (dpl != rpl) {
-    gp(code);
-  }
-  if (!(attr & A_P)) np(code);
+  checkReturnCodeSegment(cs, cpl);
   const csLo = descLo, csHi = descHi;
   if (rpl == cpl) {
     if (eip > descLimit(csLo, csHi)) gp(0);
