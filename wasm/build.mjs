@@ -22,7 +22,6 @@ const common = [
   '--initialMemory', '512', // 32 MiB: the fixed tables below RAM_BASE (see wasm/layout.ts)
   '--maximumMemory', '65536',
   '--enable', 'threads',
-  '--disable', 'bulk-memory',
   '--exportRuntime',
 ];
 const wanted = process.argv.includes('--debug-only') ? ['debug'] : ['release', 'debug'];

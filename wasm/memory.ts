@@ -411,6 +411,20 @@ export function slowWrite32(lin: u32, v: u32): void {
   else if (!(e & TLB_ROM)) store<u32>(addr, v);
 }
 
+/**
+ * Host address of linear `lin` when its page is plain RAM already in the TLB with read (or write)
+ * permission for the current privilege, else 0. Never faults: bulk paths use it and fall back to
+ * the element-by-element path, which translates and faults exactly.
+ */
+export function hostIfReadable(lin: u32): u32 {
+  const e = tlbEntry(lin);
+  return (e & readMask) == TLB_VALID && !systemAccess ? (e & ~0xfff) + lin : 0;
+}
+export function hostIfWritable(lin: u32): u32 {
+  const e = tlbEntry(lin);
+  return (e & writeMask) == TLB_VALID && !systemAccess ? (e & ~0xfff) + lin : 0;
+}
+
 /** Make sure `size` bytes at `lin` are writable (faulting now if not), for read-modify-write. */
 export function probeWrite(lin: u32, size: u32): void {
   const e = tlbEntry(lin);

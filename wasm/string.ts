@@ -6,7 +6,8 @@ import { STATE, S_EFLAGS, S_PREV_EIP, S_EIP, DF, ES } from './layout';
 import { reg32, setReg32, reg8, setReg8, reg16, setReg16, EAX, ECX, EDX, ESI, EDI } from './regs';
 import { addrsize32, repPrefix, dataSeg } from './decode';
 import { linearForRead, linearForWrite } from './segments';
-import { readLin8, readLin16, readLin32, writeLin8, writeLin16, writeLin32 } from './memory';
+import { readLin8, readLin16, readLin32, writeLin8, writeLin16, writeLin32, hostIfReadable, hostIfWritable } from './memory';
+import { STATE as STATE_BASE, S_SEGS, SEG_BASE, SEG_READ_LO, SEG_READ_HI, SEG_WRITE_LO, SEG_WRITE_HI, SEG_SIZE } from './layout';
 import { sub } from './alu';
 import { getZF } from './flags';
 import { checkIoPermission } from './io';
@@ -85,6 +86,20 @@ export function stringOp(kind: i32, size: u32): void {
   let count = getCount();
   let n: u32 = 0;
   while (count != 0) {
+    if ((kind == STR_MOVS || kind == STR_STOS) && d == size && addrsize32) {
+      // Forward REP MOVS/STOS: whole runs inside one page at a time when that is safe.
+      const done = bulkRun(kind, size, count < REP_CHUNK - n ? count : REP_CHUNK - n);
+      if (done != 0) {
+        count -= done;
+        setCount(count);
+        n += done;
+        if (n >= REP_CHUNK && count != 0) {
+          again();
+          break;
+        }
+        continue;
+      }
+    }
     stringStep(kind, size, d);
     count--;
     setCount(count);
@@ -100,6 +115,61 @@ export function stringOp(kind: i32, size: u32): void {
     }
   }
   if (n > 1) extraIterations += n - 1;
+}
+
+/** Elements a segment window allows from offset `off` on (0 if the first one is outside it). */
+function windowElements(seg: i32, off: u32, size: u32, write: bool): u32 {
+  const a = STATE_BASE + S_SEGS + <u32>seg * SEG_SIZE;
+  const lo = load<u32>(a + (write ? SEG_WRITE_LO : SEG_READ_LO));
+  const hi = load<u32>(a + (write ? SEG_WRITE_HI : SEG_READ_HI));
+  if (off < lo || off > hi) return 0;
+  return <u32>((<u64>hi - <u64>off + 1) / <u64>size);
+}
+
+/**
+ * Up to `max` forward iterations of REP MOVS/STOS done as one block copy or fill, limited to the
+ * current page of source and destination and to the segment windows. Returns how many were done;
+ * 0 means "take the element-by-element path" (a page not in the TLB, a device page, a page end or
+ * limit in the way, or a copy whose destination overlaps the source ahead of it).
+ */
+function bulkRun(kind: i32, size: u32, max: u32): u32 {
+  const dstOff = reg32(EDI);
+  const dstLin = load<u32>(STATE_BASE + S_SEGS + <u32>ES * SEG_SIZE + SEG_BASE) + dstOff;
+  let m = max;
+  const dstRoom: u32 = (<u32>0x1000 - (dstLin & 0xfff)) / size;
+  if (dstRoom < m) m = dstRoom;
+  const dstWindow = windowElements(ES, dstOff, size, true);
+  if (dstWindow < m) m = dstWindow;
+  if (m < 2) return 0;
+  const dstHost = hostIfWritable(dstLin);
+  if (dstHost == 0) return 0;
+  const bytes = m * size;
+  if (kind == STR_STOS) {
+    const v = getAcc(size);
+    if (size == 1) memory.fill(dstHost, <u8>v, bytes);
+    else if (size == 2) for (let i: u32 = 0; i < bytes; i += 2) store<u16>(dstHost + i, <u16>v);
+    else for (let i: u32 = 0; i < bytes; i += 4) store<u32>(dstHost + i, v);
+    setReg32(EDI, dstOff + bytes);
+    return m;
+  }
+  const seg = dataSeg();
+  const srcOff = reg32(ESI);
+  const srcLin = load<u32>(STATE_BASE + S_SEGS + <u32>seg * SEG_SIZE + SEG_BASE) + srcOff;
+  const srcRoom: u32 = (<u32>0x1000 - (srcLin & 0xfff)) / size;
+  if (srcRoom < m) m = srcRoom;
+  const srcWindow = windowElements(seg, srcOff, size, false);
+  if (srcWindow < m) m = srcWindow;
+  if (m < 2) return 0;
+  const srcHost = hostIfReadable(srcLin);
+  if (srcHost == 0) return 0;
+  const n = m * size;
+  // Element-by-element copying forward into a destination just ahead of the source repeats a
+  // pattern; a block move would not.
+  if (dstHost > srcHost && dstHost < srcHost + n) return 0;
+  memory.copy(dstHost, srcHost, n);
+  setReg32(ESI, srcOff + n);
+  setReg32(EDI, dstOff + n);
+  return m;
 }
 
 function stringStep(kind: i32, size: u32, d: u32): void {
