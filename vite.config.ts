@@ -1,4 +1,4 @@
-import { defineConfig } from 'vite';
+import { defineConfig } from 'vitest/config';
 
 // The emulator keeps guest RAM in a SharedArrayBuffer, which browsers only allow on
 // cross-origin isolated pages: every server that hosts WebHVM must send these two headers.
