@@ -435,7 +435,3 @@ export function aad(base: u32): void {
 export function salc(): void {
   setReg8(0, getCF() ? 0xff : 0);
 }
-
-export function eflagsNow(): u32 {
-  return getEflags();
-}

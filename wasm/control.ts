@@ -179,7 +179,7 @@ function callGate(target: u32, offset: u32, params: u32, gate32: bool, isCall: b
   readTssStack(dpl);
   const newSs = tssStackSelector;
   const newEsp = tssStackPointer;
-  const ssDesc = checkStackSegment(newSs, dpl, EXC_TS);
+  checkStackSegment(newSs, dpl, EXC_TS);
   const ssLo = descLo, ssHi = descHi;
   const oldSs = load<u32>(STATE + S_SEGS + SS * 0x20) & 0xffff;
   const oldEsp = reg32(ESP);
@@ -217,7 +217,6 @@ function callGate(target: u32, offset: u32, params: u32, gate32: bool, isCall: b
   markAccessed(target);
   loadCodeSegment(target, dpl);
   setEip(offset);
-  void ssDesc;
 }
 
 function markAccessedSs(sel: u32, hi: u32): void {
@@ -383,7 +382,7 @@ export function iret(size32: bool): void {
   if (old & NT) {
     // Return from a nested task: back link in the current TSS.
     const trBase = load<u32>(STATE + S_SEGS + TR * 0x20 + SEG_BASE);
-    const link = readLin16Sys(trBase);
+    const link = readLin16(trBase);
     taskSwitch(link, TASK_IRET, -1);
     return;
   }
@@ -442,8 +441,4 @@ function iretToV86(eip: u32, cs: u32, flags: u32): void {
   loadSegmentV86(GS, gs);
   setReg32(ESP, esp);
   setEip(eip & 0xffff);
-}
-
-function readLin16Sys(lin: u32): u32 {
-  return readLin16(lin);
 }

@@ -80,10 +80,6 @@ export function fetch32(): u32 {
   const b2 = fetch8();
   return b0 | (b1 << 8) | (b2 << 16) | (fetch8() << 24);
 }
-/** Fetch a 16- or 32-bit immediate by operand size. */
-@inline export function fetchImmV(): u32 {
-  return opsize32 ? fetch32() : fetch16();
-}
 
 // ---- Effective addresses ----
 
@@ -178,7 +174,7 @@ export function decodeEa(modrm: u32): u32 {
   return lin;
 }
 
-// Register operands by size, as the generated dispatcher names them.
+// Register operands by size (CMPXCHG's accumulator).
 @inline export function getReg(r: i32, size: u32): u32 {
   return size == 8 ? reg8(r) : size == 16 ? reg16(r) : reg32(r);
 }
@@ -186,22 +182,4 @@ export function decodeEa(modrm: u32): u32 {
   if (size == 8) setReg8(r, v);
   else if (size == 16) setReg16(r, v);
   else setReg32(r, v);
-}
-@inline export function readLin(lin: u32, size: u32): u32 {
-  return size == 8 ? readLin8(lin) : size == 16 ? readLin16(lin) : readLin32(lin);
-}
-@inline export function writeLin(lin: u32, size: u32, v: u32): void {
-  if (size == 8) writeLin8(lin, v);
-  else if (size == 16) writeLin16(lin, v);
-  else writeLin32(lin, v);
-}
-@inline export function readMem(seg: i32, off: u32, size: u32): u32 {
-  return readLin(linearForRead(seg, off, size >> 3), size);
-}
-@inline export function writeMem(seg: i32, off: u32, size: u32, v: u32): void {
-  writeLin(linearForWrite(seg, off, size >> 3), size, v);
-}
-/** Immediate of `size` bits (8-bit immediates are not sign-extended here). */
-@inline export function fetchImm(size: u32): u32 {
-  return size == 8 ? fetch8() : size == 16 ? fetch16() : fetch32();
 }

@@ -73,9 +73,7 @@ export function popFlags(size32: bool): void {
     const mask: u32 = (size32 ? 0x0024_0fd5 : 0x0fd5) | (1 << 8) | (1 << 14) | IF;
     setEflagsRaw((f & ~mask) | (v & mask));
   } else {
-    const wasIf = (f & IF) != 0;
     writeEflagsFrom(v, size32, cpl, false);
-    void wasIf;
   }
   setSp(getSp() + (size32 ? 4 : 2));
 }

@@ -58,8 +58,6 @@ export class CpuCore {
   readonly extraBase: number;
   private readonly core: CoreExports;
   private readonly layout: Record<string, number>;
-  /** The last uncaught error from a device callback, reported instead of a hang. */
-  lastError: unknown;
 
   constructor(options: CpuCoreOptions) {
     const { module, ramBytes, platform } = options;
