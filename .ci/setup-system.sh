@@ -6,6 +6,8 @@ set -euo pipefail
 need=()
 command -v nasm >/dev/null || need+=(nasm)
 command -v iasl >/dev/null || need+=(acpica-tools)
+command -v chromium >/dev/null || need+=(chromium)
+[ -e /usr/lib/ipxe/qemu/pxe-rtl8139.rom ] || [ -e /usr/lib/ipxe/pxe-rtl8139.rom ] || need+=(ipxe-qemu)
 [ -e /usr/lib/gcc/x86_64-linux-gnu/12/32/libgcc.a ] || ls /usr/lib/gcc/*/*/32/libgcc.a >/dev/null 2>&1 || need+=(gcc-multilib)
 if [ ${#need[@]} -gt 0 ]; then
   SUDO=; [ "$(id -u)" = 0 ] || SUDO=sudo
