@@ -45,7 +45,7 @@ import { UsbHidTablet } from '../devices/usb-hid-tablet.ts';
 import { UsbHidMouse } from '../devices/usb-hid-mouse.ts';
 import { Rtl8139 } from '../devices/rtl8139.ts';
 import { SwitchRegistry } from '../net/virtual-switch.ts';
-import { Gateway } from '../net/gateway.ts';
+import { builtInGateway } from '../net/gateway.ts';
 import { screenText } from '../display/screen-text.ts';
 import { renderFrame } from '../display/vga-render.ts';
 
@@ -64,7 +64,8 @@ export interface MachineSetup {
   ide: (IdeSlot | undefined)[];
   /** fda, fdb. */
   floppies: (FloppyMedia | undefined)[];
-  firmware: { bios: Uint8Array; vgaBios: Uint8Array };
+  /** `nicRom`: the RTL8139 option ROM (iPXE) for network boot; the cards have none without it. */
+  firmware: { bios: Uint8Array; vgaBios: Uint8Array; nicRom?: Uint8Array };
   /** USB pointer on a UHCI controller (`usbdevice`), if any. */
   usbPointer?: 'tablet' | 'mouse';
   /** Network cards: MAC and the bridge (virtual switch) each is plugged into. */
@@ -262,8 +263,8 @@ export class Machine {
     const network = setup.network ?? new SwitchRegistry();
     (setup.nics ?? []).forEach((nic, i) => {
       const sw = network.bridge(nic.bridge);
-      if (!this.gateways.has(sw)) this.gateways.set(sw, new Gateway({ port: sw.connect('gateway') }));
-      const card = this.add(new Rtl8139({ mac: nic.mac, memory: this.memory, clock, port: sw.connect(`${setup.name}-vif${i}`), ramBytes, name: `rtl8139-${i}` }));
+      builtInGateway(sw); // one per switch, shared with the other machines on it
+      const card = this.add(new Rtl8139({ mac: nic.mac, memory: this.memory, clock, port: sw.connect(`${setup.name}-vif${i}`), ramBytes, name: `rtl8139-${i}`, rom: setup.firmware.nicRom }));
       this.pci.addFunction(3 + i, 0, card);
       this.nics.push(card);
     });
@@ -283,8 +284,6 @@ export class Machine {
   }
 
   private symmetricIo = false;
-  /** Built-in gateways, one per switch this machine plugged a card into. */
-  private readonly gateways = new Map<unknown, Gateway>();
 
   /** INTR: the local APIC's output, or in IMCR PIC mode also the 8259's (without APICs: the 8259). */
   private updateIntr(): void {
@@ -428,11 +427,21 @@ export class Machine {
     const host = this.setup.hostClockMs!;
     this.hostStartMs ??= host();
     this.clock.advanceTo((host() - this.hostStartMs) * 1e6);
-    // A halted CPU wakes only for an interrupt it can take (INTR with IF set).
-    if (this.cpu.halted && !(this.pic.asserted && this.cpu.eflags & 0x200)) return;
+    if (this.cpu.halted && !this.haltCanEnd()) return;
     const reason = this.cpu.run(maxInstructions);
     this.clock.advanceTo((host() - this.hostStartMs) * 1e6);
     if (reason === StopReason.Reset) this.requestEvent('triple-fault');
+  }
+
+  /**
+   * What wakes a halted CPU: an interrupt it can take (INTR, from the local APIC or the 8259
+   * pair as updateIntr wires them, with IF set) or a pending NMI.
+   */
+  private haltCanEnd(): boolean {
+    const apic = this.localApic;
+    const intr = apic ? apic.interruptPending || (!this.symmetricIo && this.pic.asserted) : this.pic.asserted;
+    if (intr && this.cpu.eflags & 0x200) return true;
+    return this.cpu.view.getUint32(this.cpu.offset('STATE') + this.cpu.offset('S_NMI_PENDING'), true) !== 0;
   }
 
   /** Real-time mode: milliseconds until the next device event is due (Infinity if none). */

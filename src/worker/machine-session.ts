@@ -1,0 +1,403 @@
+/**
+ * One interactive machine, as the page drives it: built from configuration text and dropped
+ * files or URLs, run in real time (guest time follows the host clock), with power controls,
+ * input, removable media and status. Runs in the browser worker (machine-worker.ts exposes it
+ * with Comlink) and under Node in tests; it uses only web-platform globals.
+ */
+import { parseDomainConfig } from '../config/parse-domain-config.ts';
+import { ConfigError } from '../config/diagnostics.ts';
+import { resolveMedia, type ImageSource } from '../config/media.ts';
+import { browserMediaResolver } from '../config/resolve-browser.ts';
+import type { DomainConfig, IdeVdev } from '../config/domain-config.ts';
+import { Machine, type MachineEvent } from '../machine/machine.ts';
+import { machineSetupFromConfig, type OpenedMedia } from '../machine/setup-from-config.ts';
+import { SwitchRegistry } from '../net/virtual-switch.ts';
+import { ImageError } from '../storage/image-checks.ts';
+import { renderFrame } from '../display/vga-render.ts';
+import { encodePng } from '../display/png.ts';
+import type { BlockCounters } from './counting-backend.ts';
+import { openCdImage, openDiskImage, openImagesBrowser } from './open-media.ts';
+import type {
+  CreateRequest, CreateResult, FrameInfo, KeyEvent, MachineApi, MachineListener, MachineStatus,
+  MediaInput, PowerState, SharedVideoMemory,
+} from './machine-api.ts';
+
+export interface SessionOptions {
+  /** The compiled CPU core (build/cpu.wasm). */
+  module: WebAssembly.Module;
+  firmware: { bios: Uint8Array; vgaBios: Uint8Array };
+  /** Monotonic host milliseconds (performance.now). */
+  hostClockMs?: () => number;
+  /** Wall-clock seconds since 1970 for the RTC at power-on. */
+  wallClockSeconds?: () => number;
+  /** The host's offset from UTC in seconds, for `localtime=1`. */
+  localOffsetSeconds?: number;
+}
+
+const VDEVS: IdeVdev[] = ['hda', 'hdb', 'hdc', 'hdd'];
+/** Host milliseconds the CPU runs before the worker looks at its messages again. */
+const BATCH_MS = 12;
+/** The longest a halted CPU sleeps before the loop looks again (input may have arrived). */
+const IDLE_SLEEP_MS = 10;
+/** Key events waiting for the guest; beyond this a guest that does not read loses keys. */
+const KEY_QUEUE_LIMIT = 4096;
+const SERIAL_CHUNK = 64 * 1024;
+
+/** Resolve on the next turn of the event loop, without setTimeout's clamping. */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => {
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => {
+      channel.port1.close();
+      resolve();
+    };
+    channel.port2.postMessage(null);
+  });
+}
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export class MachineSession implements MachineApi {
+  private machine: Machine | undefined;
+  private config: DomainConfig | undefined;
+  private power: PowerState = 'off';
+  private message = 'no machine';
+  private listener: MachineListener | undefined;
+  private readonly counters: BlockCounters = { reads: 0, writes: 0 };
+  private network = new SwitchRegistry();
+  private readonly keyQueue: KeyEvent[] = [];
+  private serialBuffers: [number[], number[]] = [[], []];
+  /** Bumped to end a run loop (pause, power off, a new machine). */
+  private runToken = 0;
+  private mips = 0;
+  private mipsSince = { ms: 0, instructions: 0n };
+  private readonly hostClockMs: () => number;
+
+  constructor(private readonly options: SessionOptions) {
+    this.hostClockMs = options.hostClockMs ?? (() => performance.now());
+  }
+
+  // ---- Building ----
+
+  async create(request: CreateRequest): Promise<CreateResult> {
+    this.stopLoop();
+    this.machine = undefined;
+    this.power = 'off';
+    const fileName = request.fileName ?? 'domain.cfg';
+    let warnings: CreateResult['warnings'] = [];
+    try {
+      const parsed = parseDomainConfig(request.config, { fileName });
+      warnings = [...parsed.warnings];
+      const media = await resolveMedia(parsed.config, browserMediaResolver({ files: request.files ?? [], baseUrl: request.baseUrl }), { fileName });
+      this.counters.reads = this.counters.writes = 0;
+      const opened = await openImagesBrowser(media, this.counters);
+      this.config = parsed.config;
+      this.build(opened);
+      this.message = `${parsed.config.name}: ready`;
+      return { ok: true, name: parsed.config.name, warnings };
+    } catch (e) {
+      if (e instanceof ConfigError) {
+        return { ok: false, fileName, problems: [...e.problems], warnings: [...e.warnings, ...warnings], message: e.message };
+      }
+      const message = e instanceof ImageError || e instanceof Error ? e.message : String(e);
+      return { ok: false, fileName, problems: [{ line: 0, column: 0, message }], warnings, message };
+    } finally {
+      if (!this.machine) this.message = 'no machine';
+    }
+  }
+
+  /** Build the Machine from the current configuration and opened media (powered off). */
+  private build(opened: OpenedMedia): void {
+    const config = this.config!;
+    const setup = machineSetupFromConfig(config, opened, {
+      firmware: this.options.firmware,
+      serialOutput: (port, byte) => {
+        const buffer = this.serialBuffers[port];
+        if (buffer.length < SERIAL_CHUNK * 16) buffer.push(byte);
+      },
+      nowSeconds: Math.floor(this.options.wallClockSeconds?.() ?? Date.now() / 1000),
+      localOffsetSeconds: this.options.localOffsetSeconds ?? -new Date().getTimezoneOffset() * 60,
+    });
+    this.network = new SwitchRegistry();
+    setup.network = this.network;
+    setup.hostClockMs = this.hostClockMs;
+    this.opened = opened;
+    this.machine = new Machine(setup, this.options.module);
+    this.machineId++;
+    this.keyQueue.length = 0;
+  }
+
+  private opened: OpenedMedia | undefined;
+  /** Counts machines built: each has its own shared memory. */
+  private machineId = 0;
+
+  listen(listener: MachineListener): void {
+    this.listener = listener;
+  }
+
+  // ---- Power ----
+
+  async start(): Promise<void> {
+    const m = this.requireMachine();
+    if (this.power === 'running') return;
+    if (this.power === 'paused') return this.resume();
+    // Booting again after a power-off or a stop: a fresh machine with the same media.
+    if (m.cpu.instructions !== 0n) this.build(this.opened!);
+    this.setPower('running', `${this.config!.name}: running`);
+    this.startLoop();
+  }
+
+  pause(): void {
+    if (this.power !== 'running') return;
+    this.stopLoop();
+    this.setPower('paused', `${this.config!.name}: paused`);
+  }
+
+  resume(): void {
+    if (this.power !== 'paused') return;
+    this.setPower('running', `${this.config!.name}: running`);
+    this.startLoop();
+  }
+
+  reset(): void {
+    const m = this.requireMachine();
+    m.reset();
+    this.keyQueue.length = 0;
+    this.note(`${this.config!.name}: reset`);
+  }
+
+  powerOff(): void {
+    if (!this.machine || this.power === 'off') return;
+    this.stopLoop();
+    this.setPower('off', `${this.config!.name}: powered off`);
+  }
+
+  sendCtrlAltDel(): void {
+    this.keys([
+      { code: 'ControlLeft', down: true }, { code: 'AltLeft', down: true }, { code: 'Delete', down: true },
+      { code: 'Delete', down: false }, { code: 'AltLeft', down: false }, { code: 'ControlLeft', down: false },
+    ]);
+  }
+
+  private setPower(power: PowerState, message: string): void {
+    this.power = power;
+    this.note(message);
+  }
+
+  private note(message: string): void {
+    this.message = message;
+    this.listener?.note(message);
+  }
+
+  private requireMachine(): Machine {
+    if (!this.machine) throw new Error('no machine: create one first');
+    return this.machine;
+  }
+
+  // ---- Running ----
+
+  private stopLoop(): void {
+    this.runToken++;
+  }
+
+  private startLoop(): void {
+    const token = ++this.runToken;
+    this.mipsSince = { ms: this.hostClockMs(), instructions: this.machine!.cpu.instructions };
+    void this.runLoop(token);
+  }
+
+  private async runLoop(token: number): Promise<void> {
+    const m = this.machine!;
+    while (token === this.runToken) {
+      let event: MachineEvent | undefined;
+      try {
+        const batchEnd = this.hostClockMs() + BATCH_MS;
+        do {
+          this.feedKeyboard(m);
+          event = m.runSlice();
+          if (event || m.cpu.halted) break;
+        } while (this.hostClockMs() < batchEnd);
+      } catch (e) {
+        this.flushSerial();
+        this.stopLoop();
+        this.setPower('crashed', `emulator error: ${(e as Error).stack ?? e}`);
+        return;
+      }
+      this.flushSerial();
+      this.measure(m);
+      if (event) this.handleEvent(event);
+      if (token !== this.runToken) return;
+      if (m.cpu.halted) {
+        const delay = Math.min(m.nextEventDelayMs(), IDLE_SLEEP_MS);
+        await (delay >= 1 ? sleep(delay) : yieldToEventLoop());
+      } else {
+        await yieldToEventLoop();
+      }
+    }
+  }
+
+  /** on_poweroff / on_reboot: restart, destroy (off) or preserve (stopped, screen kept). */
+  private handleEvent(event: MachineEvent): void {
+    const config = this.config!;
+    const poweroff = event === 'poweroff';
+    const policy = poweroff ? config.onPoweroff : config.onReboot;
+    const what = event === 'triple-fault' ? 'triple-faulted (a reboot)' : poweroff ? 'powered off' : 'rebooted';
+    const key = poweroff ? 'on_poweroff' : 'on_reboot';
+    if (policy === 'restart') {
+      this.machine!.reset();
+      this.keyQueue.length = 0;
+      this.note(`guest ${what}: restarting (${key}='restart')`);
+      return;
+    }
+    this.stopLoop();
+    if (policy === 'preserve') this.setPower('stopped', `guest ${what}: stopped, screen kept (${key}='preserve')`);
+    else this.setPower('off', `guest ${what}: machine off (${key}='destroy')`);
+  }
+
+  private measure(m: Machine): void {
+    const now = this.hostClockMs();
+    const elapsed = now - this.mipsSince.ms;
+    if (elapsed < 1000) return;
+    const instructions = m.cpu.instructions;
+    this.mips = Number(instructions - this.mipsSince.instructions) / elapsed / 1000;
+    this.mipsSince = { ms: now, instructions };
+  }
+
+  private flushSerial(): void {
+    for (const port of [0, 1] as const) {
+      const buffer = this.serialBuffers[port];
+      if (buffer.length === 0) continue;
+      this.serialBuffers[port] = [];
+      this.listener?.serial(port, Uint8Array.from(buffer));
+    }
+  }
+
+  // ---- Input ----
+
+  keys(events: KeyEvent[]): void {
+    for (const e of events) {
+      if (this.keyQueue.length >= KEY_QUEUE_LIMIT) break;
+      if (typeof e?.code === 'string') this.keyQueue.push({ code: e.code, down: !!e.down });
+    }
+  }
+
+  /** One key event whenever the keyboard's own buffer is empty, so nothing overflows it. */
+  private feedKeyboard(m: Machine): void {
+    while (this.keyQueue.length > 0 && !m.keyboard.hasOutput()) {
+      const e = this.keyQueue.shift()!;
+      // A code a PC keyboard lacks sends nothing; go on with the next one.
+      if (e.down ? m.keyboard.keyDown(e.code) : m.keyboard.keyUp(e.code)) break;
+    }
+  }
+
+  pointerAbsolute(x: number, y: number, buttons: number, wheel: number): void {
+    this.machine?.tablet?.pointer(x, y, buttons, wheel);
+  }
+
+  pointerRelative(dx: number, dy: number, wheel: number, buttons: number): void {
+    const m = this.machine;
+    if (!m) return;
+    if (m.usbMouse) m.usbMouse.move(dx, dy, -wheel, buttons);
+    else m.mouse.move(dx, dy, wheel, buttons);
+  }
+
+  serialInput(bytes: Uint8Array, port: 0 | 1 = 0): void {
+    this.machine?.serial[port === 1 ? 1 : 0]?.receive(bytes);
+  }
+
+  // ---- Media ----
+
+  private cdIndex(vdev?: string): number {
+    const m = this.requireMachine();
+    const indices = [...m.cdroms.keys()].sort();
+    if (indices.length === 0) throw new Error('this machine has no CD-ROM drive (add one: disk = [ ",hdc:cdrom,r" ])');
+    if (vdev === undefined) return indices[0];
+    const index = VDEVS.indexOf(vdev as IdeVdev);
+    if (!m.cdroms.has(index)) throw new Error(`${vdev} is not a CD-ROM drive of this machine (CD-ROM drives: ${indices.map((i) => VDEVS[i]).join(', ')})`);
+    return index;
+  }
+
+  async ejectCd(vdev?: string): Promise<void> {
+    const index = this.cdIndex(vdev);
+    this.machine!.cdroms.get(index)!.eject();
+    this.opened!.ide[index] = { kind: 'cdrom' };
+    this.note(`${VDEVS[index]}: disc ejected`);
+  }
+
+  async insertCd(media: MediaInput, vdev?: string): Promise<void> {
+    const index = this.cdIndex(vdev);
+    const backend = await openCdImage(toSource(media), VDEVS[index], this.counters);
+    this.machine!.cdroms.get(index)!.insert(backend);
+    this.opened!.ide[index] = { kind: 'cdrom', backend };
+    this.note(`${VDEVS[index]}: disc inserted (${sourceName(media)})`);
+  }
+
+  async attachDisk(vdev: string, media: MediaInput): Promise<void> {
+    this.requireMachine();
+    if (this.power !== 'off') throw new Error('IDE disks cannot be attached to a running machine: power it off first');
+    const index = VDEVS.indexOf(vdev as IdeVdev);
+    if (index < 0) throw new Error(`${vdev} is not an IDE slot (hda, hdb, hdc or hdd)`);
+    if (this.opened!.ide[index]) throw new Error(`${vdev} is already in use`);
+    const backend = await openDiskImage(toSource(media), vdev, true, this.counters);
+    this.opened!.ide[index] = { kind: 'disk', backend };
+    this.build(this.opened!);
+    this.note(`${vdev}: disk attached (${sourceName(media)}; writes go to an overlay)`);
+  }
+
+  // ---- Status and screen ----
+
+  status(): MachineStatus {
+    const m = this.machine;
+    let netFrames = 0;
+    for (const name of this.network.names()) {
+      const s = this.network.bridge(name).stats;
+      netFrames += s.forwarded + s.flooded;
+    }
+    return {
+      power: m ? this.power : 'off',
+      name: this.config?.name ?? '',
+      machineId: this.machineId,
+      mips: this.power === 'running' ? Math.round(this.mips * 10) / 10 : 0,
+      diskReads: this.counters.reads,
+      diskWrites: this.counters.writes,
+      netFrames,
+      pointer: m?.tablet ? 'tablet' : m?.usbMouse ? 'usb-mouse' : 'ps2-mouse',
+      cdroms: m ? [...m.cdroms].sort((a, b) => a[0] - b[0]).map(([i, cd]) => ({ vdev: VDEVS[i], present: cd.mediaPresent })) : [],
+      message: this.message,
+    };
+  }
+
+  frame(): FrameInfo | null {
+    const m = this.machine;
+    return m ? { display: m.vga.displayState(), status: this.status() } : null;
+  }
+
+  videoMemory(): SharedVideoMemory | null {
+    const m = this.machine;
+    if (!m) return null;
+    const vram = m.vram;
+    return { buffer: vram.buffer as SharedArrayBuffer, vramOffset: vram.byteOffset, vramBytes: vram.length };
+  }
+
+  screenText(): string[] | null {
+    return this.machine?.screenText() ?? null;
+  }
+
+  screenshotPng(): Uint8Array | null {
+    const m = this.machine;
+    if (!m) return null;
+    const frame = renderFrame(m.vga.displayState(), m.vram);
+    return encodePng(frame.width, frame.height, frame.rgba);
+  }
+}
+
+function toSource(media: MediaInput): ImageSource {
+  if (media instanceof Blob) return { kind: 'blob', blob: media, name: sourceName(media) };
+  if (media && typeof (media as { url?: unknown }).url === 'string') return { kind: 'url', url: (media as { url: string }).url };
+  throw new Error('expected a File, a Blob or { url }');
+}
+
+function sourceName(media: MediaInput): string {
+  if (media instanceof Blob) return (media as File).name ?? 'blob';
+  return media.url;
+}

@@ -1,0 +1,80 @@
+/**
+ * Opens the images a configuration names in the browser worker: dropped Files/Blobs are read
+ * lazily with Blob.slice (a 4 GiB image is never read whole), URLs are downloaded. Every image
+ * is checked before the VM starts; writable disks get a copy-on-write overlay, so the user's
+ * file is never written. Floppies (at most 2.88 MB) are read into memory.
+ */
+import type { ImageSource, ResolvedMedia } from '../config/media.ts';
+import type { OpenedMedia } from '../machine/setup-from-config.ts';
+import type { BlockBackend } from '../storage/block-backend.ts';
+import { BlobBackend } from '../storage/blob-backend.ts';
+import { CowOverlay } from '../storage/cow-overlay.ts';
+import { FloppyImage } from '../storage/floppy-image.ts';
+import { MemoryBackend } from '../storage/memory-backend.ts';
+import { checkCdImage, checkDiskImage, checkFloppyImage, ImageError } from '../storage/image-checks.ts';
+import { CountingBackend, type BlockCounters } from './counting-backend.ts';
+
+/**
+ * A URL image, downloaded whole. The HTTP range-request backend (block cache, lazy reads) is
+ * used instead once src/storage/http-range-backend.ts exists; until then a URL costs its size in
+ * memory.
+ */
+async function openUrl(url: string, what: string): Promise<BlockBackend> {
+  let response: Response;
+  try {
+    response = await fetch(url);
+  } catch (e) {
+    throw new ImageError(what, `cannot fetch ${url}: ${(e as Error).message}`);
+  }
+  if (!response.ok) throw new ImageError(what, `cannot fetch ${url}: HTTP ${response.status} ${response.statusText}`);
+  return new MemoryBackend(new Uint8Array(await response.arrayBuffer()), { readOnly: true });
+}
+
+/** A read-only backend for an image source (no overlay, no checks). */
+export async function openSource(source: ImageSource, what: string): Promise<BlockBackend> {
+  switch (source.kind) {
+    case 'blob': return new BlobBackend(source.blob);
+    case 'url': return openUrl(source.url, what);
+    default: throw new ImageError(what, 'a path on the host cannot be opened in the browser: drop the file instead');
+  }
+}
+
+function describe(source: ImageSource): string {
+  return source.kind === 'blob' ? source.name : source.kind === 'url' ? source.url : source.path;
+}
+
+/** Open and check a CD image for a drive. */
+export async function openCdImage(source: ImageSource, what: string, counters: BlockCounters): Promise<BlockBackend> {
+  const backend = await openSource(source, what);
+  await checkCdImage(`${what} (${describe(source)})`, backend);
+  return new CountingBackend(backend, counters);
+}
+
+/** Open and check a hard-disk image; `writable` puts a copy-on-write overlay over it. */
+export async function openDiskImage(source: ImageSource, what: string, writable: boolean, counters: BlockCounters): Promise<BlockBackend> {
+  const backend = await openSource(source, what);
+  checkDiskImage(`${what} (${describe(source)})`, backend);
+  return new CountingBackend(writable ? new CowOverlay(backend) : backend, counters);
+}
+
+export async function openImagesBrowser(media: ResolvedMedia<ImageSource>, counters: BlockCounters): Promise<OpenedMedia> {
+  const opened: OpenedMedia = { ide: [undefined, undefined, undefined, undefined], floppies: [undefined, undefined] };
+  for (const { drive, image } of media.disks) {
+    const index = drive.channel * 2 + drive.unit;
+    if (drive.media === 'cdrom') {
+      opened.ide[index] = { kind: 'cdrom', backend: image ? await openCdImage(image, drive.vdev, counters) : undefined };
+    } else {
+      if (!image) throw new ImageError(drive.vdev, 'a hard disk needs an image');
+      opened.ide[index] = { kind: 'disk', backend: await openDiskImage(image, drive.vdev, drive.mode === 'w', counters) };
+    }
+  }
+  const floppies: [ImageSource | null, 0 | 1][] = [[media.fda, 0], [media.fdb, 1]];
+  for (const [source, unit] of floppies) {
+    if (!source) continue;
+    const what = `fd${'ab'[unit]}`;
+    const backend = await openSource(source, what);
+    checkFloppyImage(`${what} (${describe(source)})`, backend.size);
+    opened.floppies[unit] = new FloppyImage(await backend.read(0, backend.size));
+  }
+  return opened;
+}
