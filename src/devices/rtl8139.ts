@@ -116,6 +116,8 @@ export interface Rtl8139Options {
    */
   ramBytes?: number;
   name?: string;
+  /** Option ROM shown through the expansion ROM BAR (iPXE's pxe-rtl8139.rom for network boot). */
+  rom?: Uint8Array;
 }
 
 /** What the card did with frames, for diagnostics and tests. */
@@ -317,6 +319,7 @@ export class Rtl8139 implements PciFunction, Device {
       subsystemId: 0x8139,
       interruptPin: 1,
       bars: [{ kind: 'io', size: 256, range }, { kind: 'memory', size: 256, range }],
+      rom: options.rom,
     };
     this.config[0x3e] = 0x20; // MIN_GNT
     this.config[0x3f] = 0x40; // MAX_LAT

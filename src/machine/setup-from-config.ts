@@ -17,7 +17,7 @@ export interface OpenedMedia {
 const bootNames: Record<ConfigBootDevice, BootDevice> = { a: 'floppy', c: 'disk', d: 'cdrom', n: 'network' };
 
 export interface SetupHooks {
-  firmware: { bios: Uint8Array; vgaBios: Uint8Array };
+  firmware: MachineSetup['firmware'];
   serialOutput?: MachineSetup['serialOutput'];
   debugConsole?: MachineSetup['debugConsole'];
   /** Host wall-clock time in seconds for the RTC; fixed in deterministic runs. */

@@ -6,6 +6,9 @@
  * network boot). Defaults follow QEMU's user network: gateway 10.0.2.2/24, leases from
  * 10.0.2.15, the gateway also being the DNS server.
  *
+ * A switch has one built-in gateway however many machines are plugged into it (one DHCP server
+ * per broadcast domain): `builtInGateway` makes it on first use.
+ *
  * Left out for now: forwarding to the outside world (TCP/UDP relays), IP fragment reassembly
  * (fragments are dropped and counted), ICMP errors (unknown ports and unrouted destinations are
  * dropped silently and counted).
@@ -18,6 +21,7 @@ import { echoReply, parseIcmp } from './icmp.ts';
 import { buildIpv4, IP_PROTOCOL_ICMP, IP_PROTOCOL_UDP, parseIpv4, parseIpv4Address } from './ipv4.ts';
 import type { NetworkPort } from './network-port.ts';
 import { buildUdp, parseUdp } from './udp.ts';
+import { TftpServer, type TftpFiles } from './tftp.ts';
 import type { UdpBinder, UdpEndpoint, UdpHandler } from './udp-service.ts';
 
 export interface GatewayOptions {
@@ -32,6 +36,8 @@ export interface GatewayOptions {
   dhcp?: false | { poolStart?: string; poolSize?: number; leaseSeconds?: number; domainName?: string; bootFile?: string; nextServer?: string };
   /** Static host table (name -> dotted address) and an optional relay; `false` turns DNS off. */
   dns?: false | { hosts?: Record<string, string>; relay?: DnsRelay; ttlSeconds?: number };
+  /** Files a read-only TFTP server on the gateway's address serves (network boot); none if absent. */
+  tftp?: TftpFiles;
 }
 
 export interface GatewayStats {
@@ -56,6 +62,7 @@ export class Gateway implements UdpBinder {
   readonly subnetMask: number;
   readonly dhcp?: DhcpServer;
   readonly dns?: DnsServer;
+  readonly tftp?: TftpServer;
   private readonly port: NetworkPort;
   private readonly handlers = new Map<number, UdpHandler>();
   /** IPv4 address to hardware address, learned from every packet the gateway receives. */
@@ -103,6 +110,7 @@ export class Gateway implements UdpBinder {
       const server = (this.dns = new DnsServer({ hosts, relay: d.relay, ttlSeconds: d.ttlSeconds }));
       this.bind(DNS_PORT, (payload, from) => server.handle(payload, (response) => this.sendTo(DNS_PORT, from, response)));
     }
+    if (options.tftp) this.tftp = new TftpServer({ udp: this, files: options.tftp });
     this.port.onReceive = (frame) => this.receive(frame);
   }
 
@@ -214,4 +222,25 @@ function requireAddress(text: string, what: string): number {
   const a = parseIpv4Address(text);
   if (a === undefined) throw new RangeError(`gateway: ${what} '${text}' is not a dotted IPv4 address`);
   return a;
+}
+
+/** Anything gateways plug into: a virtual switch. */
+export interface GatewaySocket {
+  connect(name: string): NetworkPort;
+}
+
+const builtInGateways = new WeakMap<GatewaySocket, Gateway>();
+
+/**
+ * The built-in gateway of `socket` (a switch), made and plugged in on the first call. `options`
+ * only count on that first call: whoever sets up the network (the runner, a test) configures the
+ * gateway before the machines are built; the machines then find it.
+ */
+export function builtInGateway(socket: GatewaySocket, options: Omit<GatewayOptions, 'port'> = {}): Gateway {
+  let gateway = builtInGateways.get(socket);
+  if (!gateway) {
+    gateway = new Gateway({ ...options, port: socket.connect('gateway') });
+    builtInGateways.set(socket, gateway);
+  }
+  return gateway;
 }

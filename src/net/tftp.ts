@@ -1,5 +1,6 @@
 /**
- * A read-only TFTP server (RFC 1350) serving files from a map, for network boot (PXE) tests.
+ * A read-only TFTP server (RFC 1350) serving files from a map or a lookup function, for network
+ * boot (PXE).
  * Each read request gets its own server port (transfer identifier); files go out in octet mode
  * (netascii requests get the same bytes). The block size (RFC 2348) and transfer size
  * (RFC 2349) options are honoured and acknowledged with an OACK; the timeout option is echoed.
@@ -29,10 +30,16 @@ const MAX_BLOCK = 1468; // the largest block that fits a 1500-byte MTU
 const MAX_SESSIONS = 64;
 const FIRST_TRANSFER_PORT = 49152;
 
+/**
+ * What the server serves: paths (without a leading slash) to contents, or a function that looks
+ * a path up (undefined: not found). The function is called once per read request and must answer
+ * at once: the guest's retransmission timers run in guest time, which does not wait for the host.
+ */
+export type TftpFiles = Map<string, Uint8Array> | ((path: string) => Uint8Array | undefined);
+
 export interface TftpServerOptions {
   udp: UdpBinder;
-  /** Paths (without a leading slash) to contents. */
-  files: Map<string, Uint8Array>;
+  files: TftpFiles;
 }
 
 export interface TftpStats {
@@ -57,7 +64,7 @@ interface Session {
 export class TftpServer {
   readonly stats: TftpStats = { requests: 0, completed: 0, notFound: 0, refused: 0, malformed: 0 };
   private readonly udp: UdpBinder;
-  private readonly files: Map<string, Uint8Array>;
+  private readonly files: TftpFiles;
   private readonly sessions = new Map<number, Session>();
   private nextPort = FIRST_TRANSFER_PORT;
 
@@ -85,7 +92,11 @@ export class TftpServer {
     }
     this.stats.requests++;
     const path = strings[0].replace(/\\/g, '/').replace(/^\/+/, '');
-    const file = this.files.get(path);
+    if (path.split('/').includes('..')) {
+      this.stats.refused++;
+      return this.error(TFTP_PORT, from, TFTP_ERROR_ACCESS, `${path}: outside the served files`);
+    }
+    const file = this.lookUp(path);
     if (!file) {
       this.stats.notFound++;
       return this.error(TFTP_PORT, from, TFTP_ERROR_NOT_FOUND, `${path}: file not found`);
@@ -111,6 +122,15 @@ export class TftpServer {
     this.udp.bind(port, (p, f) => this.transfer(session, p, f));
     if (accepted.length) this.udp.sendTo(port, session.client, oack(accepted));
     else this.sendBlock(session, 1);
+  }
+
+  private lookUp(path: string): Uint8Array | undefined {
+    if (typeof this.files !== 'function') return this.files.get(path);
+    try {
+      return this.files(path);
+    } catch {
+      return undefined; // a source that fails is a file that is not there
+    }
   }
 
   private transfer(s: Session, payload: Uint8Array, from: UdpEndpoint): void {

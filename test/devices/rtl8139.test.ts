@@ -600,3 +600,32 @@ describe('Rtl8139 robustness and state', () => {
     expect(() => b.nic.loadState({ ...saved, version: 2 })).toThrow(StateVersionError);
   });
 });
+
+describe('Rtl8139 option ROM', () => {
+  function card(rom?: Uint8Array) {
+    const mmio = new MmioMap();
+    const pci = new PciBus({ io: new IoBus(), mmio, routeInterrupt: () => new IrqLine('pirqa').source() });
+    const nic = new Rtl8139({ mac: MAC, memory: new GuestMemory(new Uint8Array(RAM_BYTES)), clock: new EventClock(), rom });
+    pci.addFunction(3, 0, nic);
+    return { mmio, pci };
+  }
+
+  it('shows the ROM it is given through the expansion ROM BAR (what SeaBIOS copies and runs)', () => {
+    const rom = Uint8Array.from({ length: 75776 }, (_, i) => (i * 13) & 0xff);
+    rom[0] = 0x55;
+    rom[1] = 0xaa;
+    const { mmio, pci } = card(rom);
+    pci.configWrite(0, 3, 0, 0x30, 4, 0xfffffffe);
+    expect(pci.configRead(0, 3, 0, 0x30, 4)).toBe(0xfffe0000); // 128 KiB window for 74 KiB
+    pci.configWrite(0, 3, 0, 0x30, 4, 0xfe000001);
+    pci.configWrite(0, 3, 0, 0x04, 2, 0x0002);
+    expect(mmio.read(0xfe000000, 2)).toBe(0xaa55);
+    expect(mmio.read(0xfe000000 + 75775, 1)).toBe(rom[75775]);
+  });
+
+  it('has no ROM BAR without one', () => {
+    const { pci } = card();
+    pci.configWrite(0, 3, 0, 0x30, 4, 0xffffffff);
+    expect(pci.configRead(0, 3, 0, 0x30, 4)).toBe(0);
+  });
+});

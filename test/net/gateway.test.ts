@@ -8,7 +8,7 @@ import { buildDnsQuery, parseDnsResponse } from '../../src/net/dns.ts';
 import { BROADCAST_MAC, buildEthernet, ETHERTYPE_ARP, ETHERTYPE_IPV4, parseEthernet } from '../../src/net/ethernet.ts';
 import { buildIcmp, ICMP_ECHO_REPLY, ICMP_ECHO_REQUEST, parseIcmp } from '../../src/net/icmp.ts';
 import { buildIpv4, IP_PROTOCOL_ICMP, parseIpv4, parseIpv4Address, formatIpv4Address } from '../../src/net/ipv4.ts';
-import { Gateway } from '../../src/net/gateway.ts';
+import { builtInGateway, Gateway } from '../../src/net/gateway.ts';
 import { VirtualSwitch } from '../../src/net/virtual-switch.ts';
 import { CLIENT_MAC, gatewayNetwork, udpFrame } from './helpers.ts';
 
@@ -118,3 +118,17 @@ function fixChecksum(packet: Uint8Array): Uint8Array {
   packet[11] = c & 0xff;
   return packet;
 }
+
+describe('builtInGateway', () => {
+  it('makes one gateway per switch, configured by the first caller, however many machines plug in', () => {
+    const sw = new VirtualSwitch('xenbr0');
+    const first = builtInGateway(sw, { dhcp: { bootFile: 'boot.ipxe' } });
+    const again = builtInGateway(sw);
+    expect(again).toBe(first);
+    expect(first.dhcp!.config.bootFile).toBe('boot.ipxe');
+    expect(sw.portNames()).toEqual(['gateway']);
+    const other = builtInGateway(new VirtualSwitch('xenbr1'));
+    expect(other).not.toBe(first);
+    expect(other.dhcp!.config.bootFile).toBeUndefined();
+  });
+});

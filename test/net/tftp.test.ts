@@ -106,4 +106,35 @@ describe('TftpServer', () => {
     expect(net.take()).toEqual([]);
     expect(Uint8Array.from([...first, ...second])).toEqual(file);
   });
+
+  it('looks files up through a function, refuses names that climb out, and survives a failing source', () => {
+    const { binder, sent, send } = loopback();
+    const asked: string[] = [];
+    const server = new TftpServer({
+      udp: binder,
+      files: (path) => {
+        asked.push(path);
+        if (path === 'broken') throw new Error('disk gone');
+        return path === 'pxe/boot.ipxe' ? text('#!ipxe\n') : undefined;
+      },
+    });
+    send(TFTP_PORT, rrq('/pxe/boot.ipxe'));
+    expect(op(sent[0].payload)).toBe(3);
+    expect(Array.from(sent[0].payload.subarray(4))).toEqual(Array.from(text('#!ipxe\n')));
+    send(TFTP_PORT, rrq('pxe/../../etc/passwd'));
+    send(TFTP_PORT, rrq('broken'));
+    expect(sent.slice(1).map((s) => [op(s.payload), block(s.payload)])).toEqual([[5, TFTP_ERROR_ACCESS], [5, TFTP_ERROR_NOT_FOUND]]);
+    expect(asked).toEqual(['pxe/boot.ipxe', 'broken']);
+    expect(server.stats).toMatchObject({ requests: 3, refused: 1, notFound: 1 });
+  });
+
+  it('is served by the gateway when the gateway is given files', () => {
+    const net = gatewayNetwork({ tftp: new Map([['k', new Uint8Array([1, 2, 3])]]) });
+    const me = parseIpv4Address('10.0.2.15')!;
+    net.client.send(udpFrame({ source: me, destination: net.gateway.address, sourcePort: 3333, destinationPort: TFTP_PORT, payload: rrq('k'), to: net.gateway.mac }));
+    const [reply] = net.take();
+    expect(Array.from(reply.udp!.payload)).toEqual([0, 3, 0, 1, 1, 2, 3]);
+    expect(net.gateway.tftp!.stats.requests).toBe(1);
+    expect(gatewayNetwork().gateway.tftp).toBeUndefined();
+  });
 });
