@@ -14,6 +14,6 @@ export {
 } from './layout';
 export { run, resetCpu } from './cpu';
 export { deliverPendingFault } from './interrupts';
-export { flushTlb, physHost } from './memory';
+export { flushTlb, physHost, updateAccessMasks } from './memory';
 export { getEflags, materializeFlags } from './flags';
 export { recomputeAllWindows, setSegmentCache } from './segments';

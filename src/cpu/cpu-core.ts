@@ -25,6 +25,7 @@ export const enum StopReason {
 interface CoreExports {
   run(budget: number): number;
   resetCpu(): void;
+  updateAccessMasks(): void;
   deliverPendingFault(): number;
   flushTlb(): void;
   getEflags(): number;
@@ -273,6 +274,27 @@ export class CpuCore {
     this.setU32(this.layout.S_CPUID_SWITCHES, (options.apic ? this.layout.CPUID_APIC : 0) | (options.pae ? this.layout.CPUID_PAE : 0));
     this.setU32(this.layout.S_CPU_COUNT, options.cpuCount);
     this.setU32(this.layout.S_CPU_INDEX, options.cpuIndex);
+  }
+
+  // ---- Snapshots ----
+
+  /** A copy of the state block (registers, caches, MSRs, FPU): everything the core keeps between run() calls. */
+  saveStateBlock(): Uint8Array {
+    return this.bytes.slice(this.state, this.state + this.layout.STATE_SIZE);
+  }
+
+  /**
+   * Load a state block from saveStateBlock(). The TLB and the access masks derived from CPL
+   * are rebuilt; the physical memory map is the machine's to restore.
+   */
+  loadStateBlock(block: Uint8Array): void {
+    if (block.length !== this.layout.STATE_SIZE) {
+      throw new RangeError(`CPU state block of ${block.length} bytes does not fit this core (${this.layout.STATE_SIZE} bytes)`);
+    }
+    this.bytes.set(block, this.state);
+    this.setU32(this.layout.S_STOP_REQUEST, 0);
+    this.core.updateAccessMasks();
+    this.core.flushTlb();
   }
 
   /** A snapshot of the general state for traces and error reports. */

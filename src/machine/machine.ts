@@ -11,6 +11,7 @@ import type { Device } from '../bus/device.ts';
 import type { BlockBackend } from '../storage/block-backend.ts';
 import { EventClock } from './event-clock.ts';
 import { GuestMemory } from './guest-memory.ts';
+import { MediaGate, GatedBackend } from './deterministic-media.ts';
 import { CpuCore, StopReason } from '../cpu/cpu-core.ts';
 import { DualPic8259 } from '../devices/pic8259.ts';
 import { Pit8254 } from '../devices/pit8254.ts';
@@ -82,6 +83,12 @@ export interface MachineSetup {
   /** Guest nanoseconds per retired instruction: guest time follows the instruction count. */
   nsPerInstruction?: number;
   /**
+   * Deterministic mode (docs/reproducible.md): disk requests complete at guest times fixed by
+   * the request, stalling the CPU while data is late, so a boot is the same instruction for
+   * instruction on any host. Needs virtual time (no hostClockMs).
+   */
+  deterministic?: boolean;
+  /**
    * Real-time mode (the interactive page): guest time follows this host clock (milliseconds,
    * monotonic). Without it guest time is virtual: derived from retired instructions, and a
    * halted CPU skips ahead to the next timer event.
@@ -132,10 +139,13 @@ export class Machine {
   /** Instructions retired by the CPU since power-on, at the last clock update. */
   private clockInstructions = 0n;
   private readonly eventListeners: ((e: MachineEvent) => void)[] = [];
+  /** Deterministic mode: holds each disk answer until its guest due time. */
+  readonly mediaGate: MediaGate | undefined;
 
   constructor(setup: MachineSetup, module: WebAssembly.Module) {
     this.setup = setup;
     this.nsPerInstruction = setup.nsPerInstruction ?? 10;
+    this.mediaGate = setup.deterministic ? new MediaGate(this.clock) : undefined;
     const ramBytes = setup.ramMiB * 1024 * 1024;
     this.cpu = new CpuCore({
       module,
@@ -236,9 +246,9 @@ export class Machine {
       for (let unit = 0; unit < 2; unit++) {
         const slot = setup.ide[n * 2 + unit];
         if (!slot) continue;
-        if (slot.kind === 'disk') channel.attach(unit as 0 | 1, new AtaDisk({ backend: slot.backend, serial: `QM0000${n * 2 + unit + 1}` }));
+        if (slot.kind === 'disk') channel.attach(unit as 0 | 1, new AtaDisk({ backend: this.gateMedia(slot.backend), serial: `QM0000${n * 2 + unit + 1}` }));
         else {
-          const cd = new AtapiCdrom({ backend: slot.backend, serial: `QM0000${n * 2 + unit + 1}` });
+          const cd = new AtapiCdrom({ backend: slot.backend && this.gateMedia(slot.backend), serial: `QM0000${n * 2 + unit + 1}` });
           this.cdroms.set(n * 2 + unit, cd);
           channel.attach(unit as 0 | 1, cd);
         }
@@ -405,6 +415,7 @@ export class Machine {
   }
 
   private runVirtualTimeSlice(maxInstructions: number): void {
+    if (this.mediaGate?.stalled) return; // guest time waits for late disk data
     const now = this.clock.now();
     const next = this.clock.nextEventTime();
     const untilEvent = Math.ceil((next - now) / this.nsPerInstruction);
@@ -455,6 +466,18 @@ export class Machine {
   /** Guest time that passed while the CPU was halted, beyond its instruction count. */
   private timeOffsetNs = 0;
 
+  /** Media for a drive: held to deterministic due times in deterministic mode. */
+  gateMedia(backend: BlockBackend): BlockBackend {
+    return this.mediaGate ? new GatedBackend(backend, this.mediaGate) : backend;
+  }
+
+  /** Restoring a snapshot: guest time is `timeNs` at the CPU's current instruction count. */
+  resumeAt(timeNs: number): void {
+    this.clock.setTime(timeNs);
+    this.clockInstructions = this.cpu.instructions;
+    this.timeOffsetNs = timeNs - Number(this.cpu.instructions) * this.nsPerInstruction;
+  }
+
   private syncVirtualClock(): void {
     const insns = this.cpu.instructions;
     if (insns === this.clockInstructions) return;
@@ -464,6 +487,7 @@ export class Machine {
 
   /** True when the CPU is halted waiting for an interrupt that only asynchronous I/O can bring. */
   get idle(): boolean {
+    if (this.mediaGate?.stalled) return true;
     return this.cpu.halted && !Number.isFinite(this.clock.nextEventTime());
   }
 
@@ -486,6 +510,8 @@ export class Machine {
 
   /** Wait until no disk request is in flight. */
   async whenMediaIdle(): Promise<void> {
+    // Deterministic mode: requests not yet due complete only as guest time passes.
+    if (this.mediaGate) return this.mediaGate.whenDueSettled();
     await Promise.all(this.ideChannels.map((c) => c.whenIdle()));
   }
 }
