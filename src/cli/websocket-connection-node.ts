@@ -131,7 +131,7 @@ export class NodeWebSocket implements WebSocketLike {
   private handle(event: ReadEvent): void {
     switch (event.type) {
       case 'binary':
-        if (this.state === OPEN) this.onmessage?.({ data: this.binaryType === 'nodebuffer' ? Buffer.from(event.data) : event.data.buffer });
+        if (this.state === OPEN) this.onmessage?.({ data: this.binaryType === 'nodebuffer' ? Buffer.from(event.data) : exactBuffer(event.data) });
         return;
       case 'text':
         if (this.state === OPEN) this.onmessage?.({ data: event.data });
@@ -176,4 +176,10 @@ export class NodeWebSocket implements WebSocketLike {
     const status = this.failure ?? this.closeReceived ?? { code: CLOSE_ABNORMAL, reason: '' };
     this.onclose?.({ code: status.code, reason: status.reason, wasClean: clean });
   }
+}
+
+/** The message's own ArrayBuffer (copied only if the bytes are a window on a larger one). */
+function exactBuffer(data: Uint8Array): ArrayBuffer {
+  if (data.byteOffset === 0 && data.byteLength === data.buffer.byteLength) return data.buffer as ArrayBuffer;
+  return data.slice().buffer as ArrayBuffer;
 }

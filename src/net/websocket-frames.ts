@@ -114,7 +114,8 @@ export class FrameReader {
   /** Feeds bytes as they arrive; returns the events completed by them, in order. */
   push(chunk: Uint8Array): ReadEvent[] {
     if (this.failed) return [];
-    this.buffered = this.buffered.length ? concat(this.buffered, chunk) : chunk.slice();
+    // Copied into a plain Uint8Array: a Node Buffer's slice() would share memory, not copy.
+    this.buffered = this.buffered.length ? concat(this.buffered, chunk) : Uint8Array.from(chunk);
     const events: ReadEvent[] = [];
     for (;;) {
       const consumed = this.readFrame(events);
