@@ -61,6 +61,21 @@ export class EventClock implements Clock {
     this.time = ns;
   }
 
+  /**
+   * Drop every pending event (restoring a snapshot). Pending events are not saved: each
+   * device's loadState re-arms its own timers from its saved state, so the queue comes back
+   * complete and nothing the fresh machine scheduled at power-on fires out of turn.
+   */
+  clearEvents(): void {
+    for (const t of this.heap) t.cancelled = true;
+    this.heap = [];
+  }
+
+  /** Number of live pending events (for tests and diagnostics). */
+  get pendingEvents(): number {
+    return this.heap.filter((t) => !t.cancelled).length;
+  }
+
   private dropCancelled(): void {
     while (this.heap.length && this.heap[0].cancelled) this.pop();
   }

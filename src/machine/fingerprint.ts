@@ -45,6 +45,16 @@ export class Hash64 {
     return this;
   }
 
+  /** The hasher's state as numbers (snapshots carry the serial hash across a restore). */
+  saveState(): number[] {
+    return [this.a, this.b, this.length, this.pending, this.pendingBytes];
+  }
+
+  loadState(state: readonly number[]): void {
+    if (state.length !== 5 || !state.every((v) => Number.isSafeInteger(v))) throw new Error('hash state is malformed');
+    [this.a, this.b, this.length, this.pending, this.pendingBytes] = state;
+  }
+
   /** The hash as 16 hex digits; the hasher can go on taking bytes afterwards. */
   hex(): string {
     let a = this.a;

@@ -1,0 +1,276 @@
+/**
+ * A deterministic run of one Machine: the run loop the runner (`webhvm run --deterministic`),
+ * the test harness (`webhvm test`) and later the page share. It records COM1 (text and a
+ * running hash), takes input only at run-loop boundaries and logs it with its virtual moment
+ * (or replays such a log), and stops at goals that are themselves deterministic: the
+ * instruction whose serial byte completed a match, a boundary at or after an instruction count
+ * or a guest time, a text on the VGA screen (checked every 10 ms of guest time). Host time
+ * only decides when to give up (timeout) and when to let the host's own events run.
+ *
+ * No Node APIs here: it runs in a browser worker too.
+ */
+import type { Machine, MachineEvent } from '../machine/machine.ts';
+import { Hash64, takeFingerprint, type Fingerprint } from '../machine/fingerprint.ts';
+import type { InputAction, InputEvent } from './input-log.ts';
+
+export type PowerPolicy = 'destroy' | 'restart' | 'preserve';
+
+export interface SessionOptions {
+  onPoweroff?: PowerPolicy;
+  onReboot?: PowerPolicy;
+  /** Every byte the guest sends on COM1/COM2 (to echo it). */
+  onSerialByte?: (port: 0 | 1, byte: number) => void;
+  /** Told about each guest power event and how it was handled. */
+  onNote?: (message: string) => void;
+  /** Input to feed at the moments recorded in it (replay). */
+  replay?: readonly InputEvent[];
+  /** Change media for `media` input events (the caller opens images). */
+  changeMedia?: (drive: string, path: string | null) => void;
+}
+
+export interface RunGoal {
+  /** Stop at the instruction whose COM1 byte completes a match (output since this run began). */
+  serial?: RegExp;
+  /** Like `serial`, but stop only at the end of the slice in which the match completed. */
+  serialAtBoundary?: RegExp;
+  /** Stop when a line of the VGA text screen matches (checked every 10 ms of guest time). */
+  screen?: RegExp;
+  /** Stop at the first boundary at or after this instruction count. */
+  insns?: bigint;
+  /** Stop at the first boundary at or after this guest time (ns). */
+  ns?: number;
+  /** Also wait (at boundaries) until no disk request is in flight: snapshots need this. */
+  ioIdle?: boolean;
+  /** Host milliseconds before giving up (Infinity for none). */
+  timeoutMs?: number;
+  /** Keep waiting for host input when the guest is halted with nothing scheduled. */
+  interactive?: boolean;
+}
+
+export interface SerialRecord {
+  hash: number[];
+  /** The last COM1 output (up to 64 KiB). */
+  tail: string;
+  /** COM1 bytes since power-on. */
+  length: number;
+}
+
+export type RunEnd = 'matched' | 'reached' | 'poweroff' | 'reboot' | 'crash' | 'timeout' | 'stuck';
+
+export interface RunOutcome {
+  end: RunEnd;
+  error?: unknown;
+}
+
+const SLICE = 200_000;
+const SCREEN_CHECK_NS = 10_000_000;
+const MAX_TEXT = 4_000_000;
+const MATCH_WINDOW = 4096;
+
+const yieldToHost = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+export class Session {
+  /** COM1 output so far (the oldest part is dropped beyond 4 MB). */
+  serialText = '';
+  /** Characters dropped from the start of serialText. */
+  private dropped = 0;
+  private readonly serialHash = new Hash64();
+  /** Input taken so far, with its moments: the log `--input-log` writes. */
+  readonly inputLog: InputEvent[] = [];
+  private readonly queued: InputAction[] = [];
+  private replayIndex = 0;
+  private machineRef: Machine | undefined;
+  private watch: { regex: RegExp; from: number; exact: boolean } | undefined;
+  private watchMatched = false;
+  private lastScreenCheck = -1;
+
+  constructor(private readonly options: SessionOptions = {}) {}
+
+  /** The hook to pass as MachineSetup.serialOutput. */
+  readonly serialOutput = (port: 0 | 1, byte: number): void => {
+    this.options.onSerialByte?.(port, byte);
+    if (port !== 0) return;
+    this.serialHash.updateByte(byte);
+    this.serialText += String.fromCharCode(byte);
+    if (this.serialText.length > MAX_TEXT) {
+      const cut = this.serialText.length - MAX_TEXT / 2;
+      this.serialText = this.serialText.slice(cut);
+      this.dropped += cut;
+    }
+    const w = this.watch;
+    if (w && !this.watchMatched) {
+      const total = this.dropped + this.serialText.length;
+      const start = Math.max(w.from, total - MATCH_WINDOW) - this.dropped;
+      if (w.regex.test(this.serialText.slice(Math.max(0, start)))) {
+        this.watchMatched = true;
+        if (w.exact) this.machine.cpu.requestStop();
+      }
+    }
+  };
+
+  attach(machine: Machine): void {
+    this.machineRef = machine;
+  }
+
+  get machine(): Machine {
+    if (!this.machineRef) throw new Error('session: no machine attached');
+    return this.machineRef;
+  }
+
+  /** Total COM1 bytes so far. */
+  get serialLength(): number {
+    return this.dropped + this.serialText.length;
+  }
+
+  /** Hash of every COM1 byte so far (also across a restored snapshot: see restoreSerial). */
+  get serialDigest(): string {
+    return this.serialHash.hex();
+  }
+
+  /** The COM1 record for a snapshot: a restored run goes on hashing where this one was. */
+  saveSerial(): SerialRecord {
+    return { hash: this.serialHash.saveState(), tail: this.serialText.slice(-65536), length: this.serialLength };
+  }
+
+  /** Continue from a snapshot's COM1 record. */
+  restoreSerial(record: SerialRecord): void {
+    this.serialHash.loadState(record.hash);
+    this.serialText = record.tail;
+    this.dropped = record.length - record.tail.length;
+  }
+
+  fingerprint(): Fingerprint {
+    return takeFingerprint(this.machine, this.serialDigest);
+  }
+
+  /** Queue input from the host; the machine takes it at the next run-loop boundary. */
+  input(action: InputAction): void {
+    this.queued.push(action);
+  }
+
+  /** Run until `goal` (or a power event the policies do not absorb, a crash or the timeout). */
+  async run(goal: RunGoal): Promise<RunOutcome> {
+    const machine = this.machine;
+    const deadline = Date.now() + (goal.timeoutMs ?? Infinity);
+    const watchRegex = goal.serial ?? goal.serialAtBoundary;
+    this.watch = watchRegex ? { regex: new RegExp(watchRegex.source, watchRegex.flags.replace('g', '')), from: this.serialLength, exact: !!goal.serial } : undefined;
+    this.watchMatched = false;
+    try {
+      for (;;) {
+        const batchEnd = Date.now() + 20;
+        do {
+          this.takeInput();
+          if (this.reached(goal)) return { end: 'reached' };
+          const event = machine.runSlice(this.budget());
+          if (this.watchMatched && goal.serial) return { end: 'matched' };
+          if (event) {
+            const end = this.powerEvent(event);
+            if (end) return { end };
+          }
+          if (machine.idle) break;
+        } while (Date.now() < batchEnd);
+        if (Date.now() >= deadline) return { end: 'timeout' };
+        if (machine.mediaGate?.stalled) {
+          await machine.whenMediaIdle();
+        } else if (machine.idle) {
+          if (!goal.interactive && !this.queued.length && !this.replayPending()) return { end: 'stuck' };
+          await sleep(10);
+        } else {
+          await yieldToHost();
+        }
+      }
+    } catch (error) {
+      return { end: 'crash', error };
+    } finally {
+      this.watch = undefined;
+    }
+  }
+
+  private reached(goal: RunGoal): boolean {
+    const m = this.machine;
+    if (goal.ioIdle && ((m.mediaGate?.inFlight ?? 0) > 0 || m.mediaGate?.stalled)) return false;
+    if (goal.insns !== undefined && m.cpu.instructions >= goal.insns) return true;
+    if (goal.ns !== undefined && m.clock.now() >= goal.ns) return true;
+    if (goal.serialAtBoundary && this.watchMatched) return true;
+    if (goal.screen) {
+      const tick = Math.floor(m.clock.now() / SCREEN_CHECK_NS);
+      if (tick !== this.lastScreenCheck) {
+        this.lastScreenCheck = tick;
+        const lines = m.screenText();
+        if (lines && lines.some((l) => goal.screen!.test(l))) return true;
+      }
+    }
+    return goal.ioIdle === true && goal.insns === undefined && goal.ns === undefined && !goal.serial && !goal.serialAtBoundary && !goal.screen;
+  }
+
+  private powerEvent(event: MachineEvent): RunEnd | undefined {
+    const kind = event === 'poweroff' ? 'poweroff' : 'reboot';
+    const policy = (kind === 'poweroff' ? this.options.onPoweroff : this.options.onReboot) ?? 'destroy';
+    const what = event === 'triple-fault' ? 'triple-faulted' : event === 'poweroff' ? 'powered off' : 'rebooted';
+    if (policy === 'restart') {
+      this.options.onNote?.(`guest ${what}: restarting (on_${kind}='restart')`);
+      this.machine.reset();
+      return undefined;
+    }
+    this.options.onNote?.(`guest ${what}`);
+    return kind;
+  }
+
+  // ---- input ----
+
+  private replayPending(): boolean {
+    return (this.options.replay?.length ?? 0) > this.replayIndex;
+  }
+
+  /** Slice budget: never run past the next replayed input. */
+  private budget(): number {
+    const next = this.options.replay?.[this.replayIndex];
+    if (!next) return SLICE;
+    const left = next.insns - this.machine.cpu.instructions;
+    return left > 0n && left < BigInt(SLICE) ? Number(left) : SLICE;
+  }
+
+  private takeInput(): void {
+    const m = this.machine;
+    const replay = this.options.replay;
+    if (replay) {
+      for (;;) {
+        const next = replay[this.replayIndex];
+        if (!next) break;
+        const insns = m.cpu.instructions;
+        const now = m.clock.now();
+        if (next.insns === insns && next.ns === now) {
+          this.apply(next.action);
+          this.replayIndex++;
+          continue;
+        }
+        if (insns > next.insns || (insns === next.insns && now > next.ns)) {
+          throw new Error(`replay diverged: input recorded at insns=${next.insns} ns=${next.ns} was not reached exactly (now insns=${insns} ns=${now})`);
+        }
+        break;
+      }
+    }
+    while (this.queued.length) this.apply(this.queued.shift()!);
+  }
+
+  private apply(action: InputAction): void {
+    const m = this.machine;
+    this.inputLog.push({ insns: m.cpu.instructions, ns: m.clock.now(), action });
+    switch (action.kind) {
+      case 'serial':
+        m.serial[action.port]?.receive(action.bytes);
+        break;
+      case 'key':
+        if (action.down) m.keyboard.keyDown(action.code);
+        else m.keyboard.keyUp(action.code);
+        break;
+      case 'tablet':
+        m.tablet?.pointer(action.x, action.y, action.buttons);
+        break;
+      case 'media':
+        this.options.changeMedia?.(action.drive, action.path);
+        break;
+    }
+  }
+}
