@@ -150,6 +150,7 @@ program:
     call summary_report
     sti
 
+    call pager_start
     mov si, serial_banner
     call serial_puts
     call dump_serial

@@ -115,9 +115,8 @@ show_page:
     popad
     ret
 
-; Never returns: shows page 1, then pages on key presses.
-pager:
-    sti
+; Counts the pages, hides the cursor and shows page 1 (BP = 0 on return).
+pager_start:
     mov ax, [used_lines]
     add ax, PAGE_LINES - 1
     xor dx, dx
@@ -132,6 +131,12 @@ pager:
     mov cx, 0x2000
     int 0x10
     xor bp, bp
+    jmp show_page
+
+; Never returns: pages on key presses, from page BP.
+pager:
+    sti
+    jmp .wait
 .show:
     call show_page
 .wait:
