@@ -21,7 +21,8 @@ export interface RelayListen {
 
 /** Parses `HOST:PORT`, `[v6]:PORT` or `PORT`; undefined when malformed. */
 export function parseListen(text: string): RelayListen | undefined {
-  const m = /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]+))?:?(\d{1,5})$/.exec(text.trim());
+  const t = text.trim();
+  const m = /^\d+$/.test(t) ? [t, undefined, undefined, t] : /^(?:\[([0-9a-fA-F:.]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(t);
   if (!m) return undefined;
   const port = Number(m[3]);
   if (port > 65535) return undefined;
