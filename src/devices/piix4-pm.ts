@@ -42,6 +42,8 @@ export interface Piix4PmOptions {
   onSleep?: (slpTyp: number) => void;
   /** A byte written to the APM control port 0xB2 (the SMI command port in the FADT). */
   onSmiCommand?: (value: number) => void;
+  /** SCI_EN changed: the OS finished (or undid) the ACPI enable handshake. */
+  onSciEnableChange?: (enabled: boolean) => void;
 }
 
 export const PM_TIMER_HZ = 3_579_545;
@@ -88,6 +90,7 @@ export class Piix4Pm implements Device, PciFunction {
   private readonly sci: IrqSource;
   private readonly onSleep?: (slpTyp: number) => void;
   private readonly onSmiCommand?: (value: number) => void;
+  private readonly onSciEnableChange?: (enabled: boolean) => void;
 
   private status = 0;
   private enable = 0;
@@ -109,6 +112,7 @@ export class Piix4Pm implements Device, PciFunction {
     this.sci = options.sci.source();
     this.onSleep = options.onSleep;
     this.onSmiCommand = options.onSmiCommand;
+    this.onSciEnableChange = options.onSciEnableChange;
     options.pci.addFunction(options.device ?? 1, options.fn ?? 3, this, { status: 0x0280 });
     options.io.register({
       owner: this.name,
@@ -131,6 +135,11 @@ export class Piix4Pm implements Device, PciFunction {
   /** The PM timer value the guest reads at PMBA+8. */
   timerValue(): number {
     return this.ticks() & TIMER_MASK;
+  }
+
+  /** True once the OS switched the chipset to ACPI mode (PM1 control SCI_EN). */
+  get sciEnabled(): boolean {
+    return (this.control & PM1_SCI_EN) !== 0;
   }
 
   /** The power button was pressed: PWRBTN_STS, and an SCI if the guest enabled it. */
@@ -297,7 +306,7 @@ export class Piix4Pm implements Device, PciFunction {
       case 4:
       case 5: {
         const written = value << shift;
-        this.control = ((this.control & ~(0xff << shift)) | written) & (PM1_SCI_EN | PM1_BM_RLD | PM1_SLP_TYP);
+        this.setControl(((this.control & ~(0xff << shift)) | written) & (PM1_SCI_EN | PM1_BM_RLD | PM1_SLP_TYP));
         // GBL_RLS would signal the SMI handler: there is none. SLP_EN acts and reads back 0.
         if (written & PM1_SLP_EN) this.onSleep?.((this.control & PM1_SLP_TYP) >> 10);
         break;
@@ -315,9 +324,16 @@ export class Piix4Pm implements Device, PciFunction {
 
   private writeApmControl(value: number): void {
     this.apmControl = value;
-    if (value === ACPI_ENABLE) this.control |= PM1_SCI_EN;
-    else if (value === ACPI_DISABLE) this.control &= ~PM1_SCI_EN;
     this.onSmiCommand?.(value);
+    // Without SMM the chipset answers the enable handshake itself, as QEMU does.
+    if (value === ACPI_ENABLE) this.setControl(this.control | PM1_SCI_EN);
+    else if (value === ACPI_DISABLE) this.setControl(this.control & ~PM1_SCI_EN);
+  }
+
+  private setControl(value: number): void {
+    const changed = (value ^ this.control) & PM1_SCI_EN;
+    this.control = value;
+    if (changed) this.onSciEnableChange?.((value & PM1_SCI_EN) !== 0);
   }
 
   private writeGpe(offset: number, value: number): void {

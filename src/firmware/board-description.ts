@@ -248,3 +248,20 @@ export function describeBoard(options: BoardOptions): BoardDescription {
     hpet: options.hpet ? { address: HPET_ADDRESS, blockId: 0x8086a201, minimumTick: 100 } : undefined,
   };
 }
+
+/** The settings of a Machine that decide its board. */
+export interface MachineBoardOptions {
+  acpi: boolean;
+  apic: boolean;
+  vcpus: number;
+  ramMiB: number;
+}
+
+/**
+ * The board the Machine builds for these settings (a floppy controller and both COM ports always
+ * present). The machine and the `webhvm hal`/`tables` commands share it, so what the commands
+ * show is what the guest gets.
+ */
+export function describeMachineBoard(options: MachineBoardOptions): BoardDescription {
+  return describeBoard({ acpi: options.acpi, apic: options.apic, vcpus: options.vcpus, ramBytesBelow4G: options.ramMiB * 1024 * 1024, floppy: true });
+}

@@ -36,7 +36,7 @@ import { StdVga } from '../devices/vga.ts';
 import { FwCfg } from '../devices/fw-cfg.ts';
 import { installFirmwareConfig, bootPaths, type BootDevice } from '../firmware/qemu-firmware-config.ts';
 import { fillCmos } from '../firmware/cmos-config.ts';
-import { describeBoard } from '../firmware/board-description.ts';
+import { describeMachineBoard } from '../firmware/board-description.ts';
 import { firmwareTablesFor, installFirmwareTables } from '../firmware/firmware-tables.ts';
 import { LocalApic, deliverApicMessage } from '../devices/local-apic.ts';
 import { IoApic } from '../devices/io-apic.ts';
@@ -49,6 +49,8 @@ import { SwitchRegistry } from '../net/virtual-switch.ts';
 import { builtInGateway } from '../net/gateway.ts';
 import { screenText } from '../display/screen-text.ts';
 import { renderFrame } from '../display/vga-render.ts';
+import type { BootTrace } from './boot-trace.ts';
+import { BootTraceRecorder } from './boot-trace-recorder.ts';
 
 export type IdeSlot = { kind: 'disk'; backend: BlockBackend } | { kind: 'cdrom'; backend?: BlockBackend };
 
@@ -155,7 +157,10 @@ export class Machine {
         portIn: (port, size) => this.io.read(port, size),
         portOut: (port, size, value) => this.io.write(port, size, value),
         mmioRead: (address, size) => this.mmio.read(address, size),
-        mmioWrite: (address, size, value) => this.mmio.write(address, size, value),
+        mmioWrite: (address, size, value) => {
+          this.mmio.write(address, size, value);
+          this.traceRecorder?.mmioWrite(address);
+        },
         interruptAcknowledge: () => this.acknowledgeInterrupt(),
       },
     });
@@ -188,7 +193,7 @@ export class Machine {
       mmio.register({ ...lapic.mmio, owner: 'local-apic', base: 0xfee00000, length: 0x1000 });
       this.ioApic = this.add(new IoApic({ mmio, deliver: (m) => deliverApicMessage(m, apics) }));
       for (let i = 0; i < 16; i++) this.ioApic.connect(i === 0 ? 2 : i, this.isaIrqs[i]);
-      this.add(new Imcr({ io, onModeChange: (symmetric) => { this.symmetricIo = symmetric; this.updateIntr(); } }));
+      this.add(new Imcr({ io, onModeChange: (symmetric) => { this.symmetricIo = symmetric; this.updateIntr(); this.traceRecorder?.imcrChanged(symmetric); } }));
     } else {
       picOutput.connect((level) => this.cpu.setIntr(level));
     }
@@ -197,7 +202,7 @@ export class Machine {
     this.add(new SystemControlPort({ io, clock, setTimer2Gate: (l) => pit.setGate(2, l), timer2Output: () => pit.output(2) }));
     this.rtc = this.add(new RtcCmos({ io, clock, irq: this.isaIrqs[8], startTime: setup.rtcStartSeconds }));
     this.postCodes = this.add(new PostCodePort({ io }));
-    this.add(new DebugConsolePort({ io, output: (b) => setup.debugConsole?.(b) }));
+    this.add(new DebugConsolePort({ io, output: (b) => { setup.debugConsole?.(b); this.traceRecorder?.debugByte(b); } }));
 
     const setA20 = (on: boolean) => this.cpu.setA20(on);
     const requestReset = () => this.requestEvent('reboot');
@@ -254,12 +259,17 @@ export class Machine {
         }
       }
     });
-    const board = describeBoard({ acpi: setup.acpi, apic: setup.apic, vcpus: setup.cpuCount, ramBytesBelow4G: ramBytes, floppy: true });
+    const board = describeMachineBoard({ acpi: setup.acpi, apic: setup.apic, vcpus: setup.cpuCount, ramMiB: setup.ramMiB });
     const tables = firmwareTablesFor(board);
     // With acpi=0 the power-management function is absent, so SeaBIOS builds no ACPI tables of
     // its own (as with QEMU's -no-acpi).
     if (tables.powerManagementFunction) {
-      this.add(new Piix4Pm({ pci: this.pci, io, clock, sci: this.isaIrqs[9], onSleep: (typ) => { if (typ === 0) this.requestEvent('poweroff'); } }));
+      const pm = board.pm;
+      this.powerManagement = this.add(new Piix4Pm({
+        pci: this.pci, io, clock, sci: this.isaIrqs[9], onSleep: (typ) => { if (typ === pm.sleepTypeSoftOff) this.requestEvent('poweroff'); },
+        onSmiCommand: (v) => this.traceRecorder?.smiCommand(pm.smiCommand, v, pm.acpiEnable, pm.acpiDisable),
+        onSciEnableChange: (on) => this.traceRecorder?.sciEnableChanged(on),
+      }));
     }
     if (setup.usbPointer) {
       const uhci = this.add(new Uhci({ memory: this.memory, clock }));
@@ -319,6 +329,55 @@ export class Machine {
     return device;
   }
 
+  // ---- Boot-path trace ----
+
+  private traceRecorder: BootTraceRecorder | undefined;
+
+  /** The boot-path trace, recorded from now on (see boot-trace.ts); the same one on every call. */
+  enableBootTrace(): BootTrace {
+    if (!this.traceRecorder) {
+      const ramBase = this.cpu.offset('RAM_BASE');
+      const recorder = new BootTraceRecorder({
+        mmio: this.mmio, ram: this.cpu.ram(),
+        timeNs: () => this.clock.now(), instructions: () => Number(this.cpu.instructions),
+        pamSegments: () => this.host.pamSegments(),
+        mapDevicePage: (page) => this.cpu.mapDevice(page, 4096),
+        mapRamPage: (page) => this.cpu.mapRam(page, 4096, ramBase + page),
+        applyPam: (seg) => this.applyPam(seg.base, seg.length, seg.readRam, seg.writeRam),
+        ioApic: this.ioApic, localApic: this.localApic, imcrSymmetric: () => this.symmetricIo,
+        cr0: () => this.cpu.controlRegister(0),
+      });
+      this.traceRecorder = recorder;
+      this.onEvent((e) => recorder.powerEvent(e));
+    }
+    return this.traceRecorder.trace;
+  }
+
+  /** The boot-path trace if one was requested. */
+  get bootTrace(): BootTrace | undefined {
+    return this.traceRecorder?.trace;
+  }
+
+  /** The boot-path trace recorder, for code that reports events to it (e.g. AP startup IPIs). */
+  get bootTraceRecorder(): BootTraceRecorder | undefined {
+    return this.traceRecorder;
+  }
+
+  // ---- Power button ----
+
+  private powerManagement: Piix4Pm | undefined;
+
+  /**
+   * Press the ACPI power button (acpi=1): PWRBTN_STS and an SCI, so an ACPI OS shuts down and
+   * powers off through S5. Returns false when the board has no ACPI power management (acpi=0).
+   */
+  pressPowerButton(): boolean {
+    if (!this.powerManagement) return false;
+    this.traceRecorder?.powerEvent('power-button');
+    this.powerManagement.pressPowerButton();
+    return true;
+  }
+
   onEvent(listener: (e: MachineEvent) => void): void {
     this.eventListeners.push(listener);
   }
@@ -357,6 +416,7 @@ export class Machine {
     } else {
       this.cpu.mapDevice(base, length);
     }
+    this.traceRecorder?.pamRemapped(base, length);
   }
 
   private mapLinearFramebuffer(address: number, backing: Uint8Array | null): void {
@@ -395,6 +455,7 @@ export class Machine {
       floppyTypes: [this.floppy.driveType(0), this.floppy.driveType(1)],
       hasDisks: this.setup.ide.map((s) => s?.kind === 'disk'),
     });
+    this.traceRecorder?.machineReset();
   }
 
   // ---- Running ----
