@@ -2,9 +2,12 @@
  * How a VM's bridge goes out through a relay (the runner's `--relay ws://HOST:PORT/`, the page's
  * `?relay=`): the bridge's switch gets a WebSocket uplink, and from then on the relay's network
  * serves that bridge's DHCP. The built-in gateway on such a bridge must not answer DHCP too (two
- * servers would race and the local one, answering synchronously, would win): whoever creates
- * the gateway asks `bridgeHasRelay` and passes `dhcp: false`.
+ * servers would race, and the local one, answering synchronously, would always win), so its
+ * DHCP server is switched off here; it keeps answering ARP, ping and DNS at its own address,
+ * which is outside the relay's subnet and so never used by guests that took the relay's lease.
  */
+import { DHCP_SERVER_PORT } from './dhcp.ts';
+import { builtInGateway } from './gateway.ts';
 import type { SwitchRegistry, VirtualSwitch } from './virtual-switch.ts';
 import { globalWebSocketFactory, WebSocketUplink, type UplinkOptions, type WebSocketFactory } from './websocket-uplink.ts';
 
@@ -23,8 +26,9 @@ export function checkRelayUrl(url: string): string | undefined {
 }
 
 /**
- * Plugs a WebSocket uplink to `url` into the switch of `bridge`. Call it before the machines on
- * that bridge are built, so their gateway sees `bridgeHasRelay`. One relay per bridge.
+ * Plugs a WebSocket uplink to `url` into the switch of `bridge` and turns off the DHCP server of
+ * the bridge's built-in gateway (made here without one if it does not exist yet, so call this
+ * before or after the machines on the bridge are built). One relay per bridge.
  */
 export function attachRelay(
   registry: SwitchRegistry,
@@ -37,6 +41,8 @@ export function attachRelay(
   if (problem) throw new RangeError(problem);
   const sw = registry.bridge(bridge);
   if (relayed.has(sw)) throw new Error(`relay: bridge '${bridge}' already has a relay`);
+  // Made without DHCP if new; if it already existed, its DHCP port is unbound.
+  builtInGateway(sw, { dhcp: false }).unbind(DHCP_SERVER_PORT);
   const uplink = WebSocketUplink.attach(sw, { ...options, url, webSocketFactory });
   relayed.set(sw, uplink);
   return uplink;

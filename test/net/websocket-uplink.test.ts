@@ -109,3 +109,34 @@ describe('WebSocket uplink', () => {
     expect(checkRelayUrl('wss://relay.widgetry.org/')).toBeUndefined();
   });
 });
+
+describe('attachRelay and the built-in gateway', () => {
+  it('leaves the relay as the only DHCP server on the bridge, whether the gateway came first or not', async () => {
+    const { builtInGateway } = await import('../../src/net/gateway.ts');
+    const { buildDhcp, DHCP_DISCOVER, OPTION_MESSAGE_TYPE } = await import('../../src/net/dhcp.ts');
+    const { udpFrame } = await import('../net/helpers.ts');
+    const discover = udpFrame({
+      source: 0, destination: 0xffffffff, sourcePort: 68, destinationPort: 67,
+      payload: buildDhcp({ op: 1, xid: 1, secs: 0, flags: 0, ciaddr: 0, yiaddr: 0, siaddr: 0, giaddr: 0, chaddr: new Uint8Array([0, 0x16, 0x3e, 1, 2, 3]), file: '', options: new Map([[OPTION_MESSAGE_TYPE, new Uint8Array([DHCP_DISCOVER])]]) }),
+    });
+    for (const gatewayFirst of [false, true]) {
+      const registry = new SwitchRegistry();
+      if (gatewayFirst) builtInGateway(registry.bridge('xenbr0'));
+      const sockets: FakeSocket[] = [];
+      attachRelay(registry, 'xenbr0', 'ws://127.0.0.1:8086/', (url) => {
+        const s = new FakeSocket(url);
+        sockets.push(s);
+        return s;
+      });
+      sockets[0].open();
+      const card = registry.bridge('xenbr0').connect('card');
+      const got: Uint8Array[] = [];
+      card.onReceive = (f) => got.push(f.slice());
+      card.send(discover);
+      // The DISCOVER went to the relay; nothing on the bridge answered it.
+      expect(sockets[0].sent.length).toBe(1);
+      expect(got).toEqual([]);
+      expect(builtInGateway(registry.bridge('xenbr0')).stats.udpDelivered).toBe(0);
+    }
+  });
+});
