@@ -4,6 +4,7 @@ import {
   STATE, STATE_SIZE, S_EIP, S_PREV_EIP, S_EFLAGS, S_INTR, S_NMI_PENDING, S_SHADOW, S_HALTED, S_NMI_BLOCKED,
   S_INSTRUCTIONS, S_STOP_REQUEST, S_FAULT_VECTOR, S_DELIVERING, S_CR0, S_CR4, S_CPL, S_MODE, S_A20, S_IDTR_LIMIT, S_GDTR_LIMIT,
   S_FPU_CONTROL, S_FPU_TAG, S_MXCSR, S_APIC_BASE, S_CPU_INDEX, S_CPUID_SWITCHES, S_CPU_COUNT, S_PAT, S_DR,
+  S_WAIT_FOR_SIPI, S_INIT_PENDING, S_SIPI_PENDING, S_PAUSE_EXIT, STATE_SCRATCH, S_TSC, S_MISC_ENABLE, S_FPU_REGS,
   IF, TF, RF, CS, SS, DS, ES, FS, GS, LDTR, TR, ES as SEG_ES, CR0_ET, CR0_CD, CR0_NW, CR0_TS, CR0_MP, CR0_EM,
   STOP_BUDGET, STOP_HALT, STOP_RESET, STOP_REQUESTED, EXC_DB, EXC_NM, EXC_GP, CR4_PCE,
 } from './layout';
@@ -17,9 +18,16 @@ import { setSegmentCache, isV86 } from './segments';
 import { extraIterations, collectExtraIterations } from './string';
 import { ud, gp, raise, NO_ERROR_CODE } from './fault';
 import { reg32, setReg32, EAX, ECX, EDX } from './regs';
+import { applyStartupSignals } from './vcpu';
 
 let shadowRequested: bool = false;
 let haltRequested: bool = false;
+
+/** Drop requests an instruction left for the run loop (a vCPU switch or a state load follows). */
+export function forgetInstructionRequests(): void {
+  shadowRequested = false;
+  haltRequested = false;
+}
 
 /** The next instruction runs in an interrupt shadow (after STI, MOV SS, POP SS). */
 export function beginInterruptShadow(): void {
@@ -108,6 +116,10 @@ function checkInterrupts(): bool {
 export function run(budget: i32): i32 {
   // A trap out of a previous run() may have left a system access open (see memory.ts).
   endSystemAccess();
+  // A vCPU waiting for SIPI runs nothing; INIT and SIPI posted by the machine apply first.
+  if (load<u32>(STATE + S_WAIT_FOR_SIPI) | load<u32>(STATE + S_INIT_PENDING) | load<u32>(STATE + S_SIPI_PENDING)) {
+    if (!applyStartupSignals()) return STOP_HALT;
+  }
   let retired: i32 = 0;
   let reason = STOP_BUDGET;
   if (load<u32>(STATE + S_HALTED)) {
@@ -208,9 +220,29 @@ export function resetCpu(): void {
   store<u32>(STATE + S_MXCSR, 0x1f80);
   store<u64>(STATE + S_PAT, 0x0007_0406_0007_0406);
   store<u64>(STATE + S_APIC_BASE, 0xfee0_0800 | (index == 0 ? 0x100 : 0));
+  // Application processors wait for a start-up IPI; vCPU 0 is the bootstrap processor.
+  store<u32>(STATE + S_WAIT_FOR_SIPI, index != 0 ? 1 : 0);
   shadowRequested = false;
   haltRequested = false;
   updateAccessMasks();
   flushTlb();
   invalidateFetch();
+}
+
+/**
+ * INIT# (Intel SDM vol. 3, "Initialization Overview"): the state RESET gives, except that the
+ * MSRs (TSC, APIC base, MTRRs, PAT, SYSENTER), the x87/MMX/SSE state and CR0.CD/NW are kept, and
+ * the TLB is flushed. The bootstrap processor (APIC_BASE.BSP) restarts at the reset vector; an
+ * application processor waits for a start-up IPI.
+ */
+export function initCpu(): void {
+  memory.copy(STATE_SCRATCH, STATE, STATE_SIZE);
+  resetCpu();
+  memory.copy(STATE + S_TSC, STATE_SCRATCH + S_TSC, S_MISC_ENABLE + 8 - S_TSC);
+  memory.copy(STATE + S_FPU_REGS, STATE_SCRATCH + S_FPU_REGS, S_MXCSR + 4 - S_FPU_REGS);
+  store<u64>(STATE + S_INSTRUCTIONS, load<u64>(STATE_SCRATCH + S_INSTRUCTIONS));
+  store<u32>(STATE + S_PAUSE_EXIT, load<u32>(STATE_SCRATCH + S_PAUSE_EXIT));
+  const cacheBits = CR0_CD | CR0_NW;
+  store<u32>(STATE + S_CR0, (load<u32>(STATE + S_CR0) & ~cacheBits) | (load<u32>(STATE_SCRATCH + S_CR0) & cacheBits));
+  store<u32>(STATE + S_WAIT_FOR_SIPI, load<u32>(STATE + S_APIC_BASE) & 0x100 ? 0 : 1);
 }

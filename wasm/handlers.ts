@@ -17,6 +17,7 @@ export * from './near-control';
 export * from './stack-instructions';
 export * from './data-instructions';
 export { beginInterruptShadow, halt, rdpmc } from './cpu';
+export { pause } from './vcpu';
 export * from './fpu';
 export * from './fpu-arith';
 export * from './fpu-memory';

@@ -17,3 +17,6 @@ export declare function interruptAcknowledge(): i32;
 /** The FPU's FERR# output (asserted while an unmasked x87 exception is pending, CR0.NE = 0). */
 @external("env", "ferr")
 export declare function ferr(asserted: i32): void;
+/** WRMSR to IA32_APIC_BASE (0x1B): the machine tells this vCPU's local APIC (enable, BSP, base). */
+@external("env", "apicBaseWrite")
+export declare function apicBaseWrite(low: u32, high: u32): void;

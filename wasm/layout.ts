@@ -7,6 +7,8 @@
 //   0x0000_0000  AssemblyScript static data (the runtime allocates nothing after start-up)
 //   0x0010_0000  CPU state block of the running vCPU (STATE_SIZE)
 //   0x0011_0000  TLB fill list (indices of TLB entries to clear on a flush)
+//   0x0015_0000  state blocks of the vCPUs that are not running (VCPU_SAVE, one per vCPU)
+//   0x0019_0000  scratch state block (INIT keeps part of the old state)
 //   0x0020_0000  physical page map: one u32 per 4 KiB physical page of the 4 GiB space
 //   0x0060_0000  TLB: one u32 per 4 KiB virtual page of the 4 GiB linear space
 //   0x00A0_0000  ROM area (BIOS image mapped at the top of the 4 GiB space, option ROMs)
@@ -16,6 +18,10 @@ export const STATE: u32 = 0x0010_0000;
 export const STATE_SIZE: u32 = 0x1000;
 export const TLB_LIST: u32 = 0x0011_0000;
 export const TLB_LIST_CAPACITY: u32 = 0x1_0000;
+/** Saved state blocks, STATE_SIZE apart: vCPU i's is at VCPU_SAVE + i * STATE_SIZE while another runs. */
+export const VCPU_SAVE: u32 = 0x0015_0000;
+export const VCPU_SAVE_SLOTS: u32 = 64;
+export const STATE_SCRATCH: u32 = 0x0019_0000;
 export const PHYS_MAP: u32 = 0x0020_0000;
 export const TLB: u32 = 0x0060_0000;
 export const ROM_AREA: u32 = 0x00a0_0000;
@@ -115,6 +121,14 @@ export const S_CPUID_SWITCHES: u32 = 0x430;
 export const S_CPU_COUNT: u32 = 0x434;
 /** This vCPU's index (initial APIC ID). */
 export const S_CPU_INDEX: u32 = 0x438;
+/** Non-zero while the vCPU waits for a start-up IPI (an application processor after RESET or INIT). */
+export const S_WAIT_FOR_SIPI: u32 = 0x43c;
+/** Non-zero: an INIT arrived; run() applies it before anything else. Written by the machine. */
+export const S_INIT_PENDING: u32 = 0x440;
+/** A start-up IPI arrived: 0x100 | vector (0 = none); run() applies it if the vCPU waits for SIPI. */
+export const S_SIPI_PENDING: u32 = 0x444;
+/** Non-zero: PAUSE ends run() (another vCPU could use the time a spin-wait loop would burn). */
+export const S_PAUSE_EXIT: u32 = 0x448;
 
 // x87 FPU and MMX. ST/MM registers are 16 bytes each, physical register order (R0-R7).
 export const S_FPU_REGS: u32 = 0x500; // 8 x 16 bytes: f64 value at +0, raw 64-bit mantissa/MMX at +8? (see fpu.ts)

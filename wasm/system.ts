@@ -16,6 +16,7 @@ import {
 } from './segments';
 import { flushTlb, flushTlbNonGlobal, invalidatePage, updateAccessMasks, beginSystemAccess, endSystemAccess, readLin8, writeLin8 } from './memory';
 import { getEflags, setArithFlags, setEflagsRaw } from './flags';
+import { apicBaseWrite } from './imports';
 
 @inline function requireCpl0(): void {
   if (load<u32>(STATE + S_CPL) != 0 || isV86()) gp(0);
@@ -405,6 +406,7 @@ export function wrmsr(): void {
     case 0x1b:
       // Bit 8 (BSP) is read-only.
       store<u64>(STATE + S_APIC_BASE, (v & ~<u64>0x100) | (load<u64>(STATE + S_APIC_BASE) & 0x100));
+      apicBaseWrite(<u32>load<u64>(STATE + S_APIC_BASE), <u32>(load<u64>(STATE + S_APIC_BASE) >> 32));
       break;
     case 0x8b: case 0x17a: case 0x179: break;
     case 0x174: store<u32>(STATE + S_SYSENTER_CS, <u32>v & 0xffff); break;

@@ -13,6 +13,8 @@ export interface CpuPlatform {
   interruptAcknowledge(): number;
   /** FERR# from the FPU (with CR0.NE = 0): a PC routes it to IRQ 13. */
   ferr?(asserted: boolean): void;
+  /** WRMSR to IA32_APIC_BASE by the running vCPU (`CpuCore.current`): the new MSR value, low and high dword. */
+  apicBaseWrite?(low: number, high: number): void;
 }
 
 export const enum StopReason {
@@ -25,6 +27,7 @@ export const enum StopReason {
 interface CoreExports {
   run(budget: number): number;
   resetCpu(): void;
+  switchVcpu(saveTo: number, loadFrom: number): void;
   updateAccessMasks(): void;
   deliverPendingFault(): number;
   flushTlb(): void;
@@ -48,6 +51,8 @@ export interface CpuCoreOptions {
   /** Extra shared memory after RAM for the machine (video memory), in bytes. */
   extraBytes?: number;
   platform: CpuPlatform;
+  /** Virtual CPUs sharing this core (default 1); vCPU 0 is the bootstrap processor. */
+  vcpus?: number;
 }
 
 export class CpuCore {
@@ -57,8 +62,13 @@ export class CpuCore {
   readonly ramBytes: number;
   /** Offset in `memory` of the extra area after RAM (video memory). */
   readonly extraBase: number;
+  /** Virtual CPUs sharing this core; their state blocks take turns at STATE (see `select`). */
+  readonly vcpuCount: number;
   private readonly core: CoreExports;
   private readonly layout: Record<string, number>;
+  private running = 0;
+  /** The running vCPU's instruction count when the other vCPUs' TSCs were last brought level. */
+  private tscLevelledAt = 0n;
 
   constructor(options: CpuCoreOptions) {
     const { module, ramBytes, platform } = options;
@@ -79,6 +89,7 @@ export class CpuCore {
       mmioWrite: (address: number, size: 1 | 2 | 4, value: number) => platform.mmioWrite(address >>> 0, size, value >>> 0),
       interruptAcknowledge: () => platform.interruptAcknowledge(),
       ferr: (asserted: number) => platform.ferr?.(asserted !== 0),
+      apicBaseWrite: (low: number, high: number) => platform.apicBaseWrite?.(low >>> 0, high >>> 0),
       abort: (_msg: number, _file: number, line: number, column: number) => {
         throw new Error(`CPU core assertion failed at line ${line}:${column}`);
       },
@@ -90,12 +101,18 @@ export class CpuCore {
       if (value instanceof WebAssembly.Global) this.layout[name] = value.value as number;
     }
     if (this.layout.RAM_BASE !== ramBase) throw new Error('CPU core layout mismatch (RAM_BASE)');
+    const vcpus = options.vcpus ?? 1;
+    if (!Number.isInteger(vcpus) || vcpus < 1 || vcpus > this.layout.VCPU_SAVE_SLOTS) {
+      throw new RangeError(`vCPU count must be 1 to ${this.layout.VCPU_SAVE_SLOTS}, got ${vcpus}`);
+    }
+    this.vcpuCount = vcpus;
     this.bytes = new Uint8Array(this.memory.buffer);
     this.view = new DataView(this.memory.buffer);
     this.ramBytes = ramBytes;
     this.extraBase = ramBase + ramBytes;
     this.mapAllUnassigned();
     this.mapRam(0, ramBytes, ramBase);
+    for (let i = 0; i < vcpus; i++) this.setVcpuU32(i, this.layout.S_CPU_INDEX, i);
     this.setA20(true);
     this.reset();
   }
@@ -154,8 +171,13 @@ export class CpuCore {
 
   // ---- Running ----
 
+  /** RESET#: every vCPU to its power-on state; vCPU 0 runs, the others wait for a start-up IPI. */
   reset(): void {
-    this.core.resetCpu();
+    for (let i = this.vcpuCount - 1; i >= 0; i--) {
+      this.select(i);
+      this.core.resetCpu();
+    }
+    this.tscLevelledAt = 0n;
   }
 
   /**
@@ -250,16 +272,17 @@ export class CpuCore {
 
   // ---- Platform inputs ----
 
-  /** Level of the INTR pin (the interrupt controller's output). */
-  setIntr(level: boolean): void {
-    this.setU32(this.layout.S_INTR, level ? 1 : 0);
+  /** Level of a vCPU's INTR pin (its interrupt controller's output); the running vCPU's by default. */
+  setIntr(level: boolean, vcpu = this.running): void {
+    this.setVcpuU32(vcpu, this.layout.S_INTR, level ? 1 : 0);
   }
-  raiseNmi(): void {
-    this.setU32(this.layout.S_NMI_PENDING, 1);
+  raiseNmi(vcpu = this.running): void {
+    this.setVcpuU32(vcpu, this.layout.S_NMI_PENDING, 1);
   }
+  /** The A20 gate is the board's: every vCPU sees the same. */
   setA20(enabled: boolean): void {
     if ((this.u32(this.layout.S_A20) !== 0) === enabled) return;
-    this.setU32(this.layout.S_A20, enabled ? 1 : 0);
+    for (let i = 0; i < this.vcpuCount; i++) this.setVcpuU32(i, this.layout.S_A20, enabled ? 1 : 0);
     this.core.flushTlb();
   }
   get a20(): boolean {
@@ -269,11 +292,139 @@ export class CpuCore {
   requestStop(): void {
     this.setU32(this.layout.S_STOP_REQUEST, 1);
   }
-  /** CPUID switches and processor count, from the machine configuration. */
-  configure(options: { apic: boolean; pae: boolean; cpuCount: number; cpuIndex: number }): void {
-    this.setU32(this.layout.S_CPUID_SWITCHES, (options.apic ? this.layout.CPUID_APIC : 0) | (options.pae ? this.layout.CPUID_PAE : 0));
-    this.setU32(this.layout.S_CPU_COUNT, options.cpuCount);
-    this.setU32(this.layout.S_CPU_INDEX, options.cpuIndex);
+  /**
+   * CPUID switches and processor count, from the machine configuration, for every vCPU. vCPU i
+   * gets index (initial APIC ID) cpuIndex + i; they take effect at the next reset.
+   */
+  configure(options: { apic: boolean; pae: boolean; cpuCount: number; cpuIndex?: number }): void {
+    const switches = (options.apic ? this.layout.CPUID_APIC : 0) | (options.pae ? this.layout.CPUID_PAE : 0);
+    for (let i = 0; i < this.vcpuCount; i++) {
+      this.setVcpuU32(i, this.layout.S_CPUID_SWITCHES, switches);
+      this.setVcpuU32(i, this.layout.S_CPU_COUNT, options.cpuCount);
+      this.setVcpuU32(i, this.layout.S_CPU_INDEX, (options.cpuIndex ?? 0) + i);
+    }
+  }
+
+  // ---- Virtual CPUs ----
+
+  /** The vCPU whose state is in the core's state block: the one run() executes and the register accessors show. */
+  get current(): number {
+    return this.running;
+  }
+
+  /** Shared-memory address of a vCPU's state block (STATE for the running one). */
+  stateAddress(vcpu: number): number {
+    if (!Number.isInteger(vcpu) || vcpu < 0 || vcpu >= this.vcpuCount) throw new RangeError(`no vCPU ${vcpu} (this core has ${this.vcpuCount})`);
+    return vcpu === this.running ? this.layout.STATE : this.layout.VCPU_SAVE + vcpu * this.layout.STATE_SIZE;
+  }
+
+  /** Make `vcpu` the running one. Only between run() calls: instructions never straddle a switch. */
+  select(vcpu: number): void {
+    this.stateAddress(vcpu);
+    if (vcpu === this.running) return;
+    this.levelTimeStampCounters();
+    const { VCPU_SAVE, STATE_SIZE } = this.layout;
+    this.core.switchVcpu(VCPU_SAVE + this.running * STATE_SIZE, VCPU_SAVE + vcpu * STATE_SIZE);
+    this.running = vcpu;
+    this.tscLevelledAt = this.instructions;
+  }
+
+  /**
+   * One time-stamp counter for the machine: a vCPU's TSC is its offset (S_TSC) plus its own
+   * retired instructions, so the instructions the running vCPU retired are added to every other
+   * vCPU's offset. Every vCPU then reads the same count (plus what WRMSR set on it), and a TSC read
+   * on one vCPU is never behind one made earlier on another.
+   */
+  private levelTimeStampCounters(): void {
+    if (this.vcpuCount === 1) return;
+    const now = this.instructions;
+    const delta = now - this.tscLevelledAt;
+    this.tscLevelledAt = now;
+    if (delta === 0n) return;
+    for (let i = 0; i < this.vcpuCount; i++) {
+      if (i === this.running) continue;
+      const at = this.stateAddress(i) + this.layout.S_TSC;
+      this.view.setBigUint64(at, BigInt.asUintN(64, this.view.getBigUint64(at, true) + delta), true);
+    }
+  }
+
+  /** Instructions retired by all vCPUs since power-on. */
+  get totalInstructions(): bigint {
+    if (this.vcpuCount === 1) return this.instructions;
+    let sum = 0n;
+    for (let i = 0; i < this.vcpuCount; i++) sum += this.view.getBigUint64(this.stateAddress(i) + this.layout.S_INSTRUCTIONS, true);
+    return sum;
+  }
+
+  /**
+   * Whether a vCPU has work: not waiting for SIPI (unless INIT or SIPI is posted to it), and not
+   * halted unless an interrupt it would take (NMI, or INTR with IF set) is pending.
+   */
+  runnable(vcpu: number): boolean {
+    const u = (name: string) => this.vcpuU32(vcpu, this.layout[name]);
+    if (u('S_INIT_PENDING') || u('S_SIPI_PENDING')) return true;
+    if (u('S_WAIT_FOR_SIPI')) return false;
+    if (!u('S_HALTED')) return true;
+    if (u('S_NMI_PENDING') && !u('S_NMI_BLOCKED')) return true;
+    return u('S_INTR') !== 0 && (u('S_EFLAGS') & 0x200) !== 0;
+  }
+
+  /** The vCPU waits for a start-up IPI (an application processor after RESET or INIT). */
+  waitingForStartup(vcpu: number): boolean {
+    return this.vcpuU32(vcpu, this.layout.S_WAIT_FOR_SIPI) !== 0;
+  }
+
+  vcpuHalted(vcpu: number): boolean {
+    return this.vcpuU32(vcpu, this.layout.S_HALTED) !== 0;
+  }
+
+  /** An INIT reached the vCPU: it resets (keeping MSRs and FPU state) when it next runs. */
+  postInit(vcpu: number): void {
+    this.setVcpuU32(vcpu, this.layout.S_INIT_PENDING, 1);
+    if (vcpu === this.running) this.requestStop();
+  }
+
+  /**
+   * A start-up IPI reached the vCPU. It counts only if the vCPU waits for SIPI (or an INIT is
+   * posted before it); returns whether it was taken.
+   */
+  postStartup(vcpu: number, vector: number): boolean {
+    if (!this.waitingForStartup(vcpu) && !this.vcpuU32(vcpu, this.layout.S_INIT_PENDING)) return false;
+    this.setVcpuU32(vcpu, this.layout.S_SIPI_PENDING, 0x100 | (vector & 0xff));
+    if (vcpu === this.running) this.requestStop();
+    return true;
+  }
+
+  /** Whether PAUSE ends run() for this vCPU (when another vCPU could use the time). */
+  setPauseExit(on: boolean, vcpu = this.running): void {
+    this.setVcpuU32(vcpu, this.layout.S_PAUSE_EXIT, on ? 1 : 0);
+  }
+
+  /** Copies of every vCPU's state block, in vCPU order: the whole CPU side of a snapshot. */
+  saveVcpuStates(): Uint8Array[] {
+    this.levelTimeStampCounters();
+    const size = this.layout.STATE_SIZE;
+    return Array.from({ length: this.vcpuCount }, (_, i) => this.bytes.slice(this.stateAddress(i), this.stateAddress(i) + size));
+  }
+
+  /** Load blocks from saveVcpuStates(); the TLB is rebuilt. The vCPU running stays the current one. */
+  loadVcpuStates(blocks: readonly Uint8Array[]): void {
+    if (blocks.length !== this.vcpuCount) throw new RangeError(`${blocks.length} vCPU state blocks for a core with ${this.vcpuCount} vCPUs`);
+    for (const b of blocks) {
+      if (b.length !== this.layout.STATE_SIZE) throw new RangeError(`CPU state block of ${b.length} bytes does not fit this core (${this.layout.STATE_SIZE} bytes)`);
+    }
+    blocks.forEach((b, i) => {
+      if (i !== this.running) this.bytes.set(b, this.stateAddress(i));
+    });
+    this.loadStateBlock(blocks[this.running]);
+    this.tscLevelledAt = this.instructions;
+  }
+
+  private vcpuU32(vcpu: number, offset: number): number {
+    return this.view.getUint32(this.stateAddress(vcpu) + offset, true);
+  }
+  private setVcpuU32(vcpu: number, offset: number, v: number): void {
+    this.view.setUint32(this.stateAddress(vcpu) + offset, v >>> 0, true);
   }
 
   // ---- Snapshots ----
@@ -301,7 +452,8 @@ export class CpuCore {
   describe(): string {
     const regs = REGISTER_NAMES.map((n, i) => `${n}=${hex(this.reg(i))}`).join(' ');
     const cs = this.segment(1);
-    return `${regs} eip=${hex(this.eip)} eflags=${hex(this.eflags)} cs=${hex(cs.selector, 4)} cpl=${this.cpl} cr0=${hex(this.controlRegister(0))}`;
+    const vcpu = this.vcpuCount > 1 ? `vcpu=${this.running} ` : '';
+    return `${vcpu}${regs} eip=${hex(this.eip)} eflags=${hex(this.eflags)} cs=${hex(cs.selector, 4)} cpl=${this.cpl} cr0=${hex(this.controlRegister(0))}`;
   }
 }
 

@@ -141,7 +141,8 @@ add({ opcode: 0xa9, mnemonic: 'TEST', operands: ['eAX', 'Iz'], exec: 'test($1, $
 add({ opcode: 0x86, mnemonic: 'XCHG', operands: ['Eb', 'Gb'], exec: 'const t = $1; $1 = $2; $2 = t;', lock: true, test: 'int' });
 add({ opcode: 0x87, mnemonic: 'XCHG', operands: ['Ev', 'Gv'], exec: 'const t = $1; $1 = $2; $2 = t;', lock: true, test: 'int' });
 add({ opcode: [0x91, 0x97], mnemonic: 'XCHG', operands: ['Zv', 'eAX'], exec: 'const t = $1; $1 = $2; $2 = t;', test: 'int' });
-add({ opcode: 0x90, mnemonic: 'NOP', exec: '' });
+// F3 90 is PAUSE: with several vCPUs it may end the run loop (see wasm/vcpu.ts).
+add({ opcode: 0x90, mnemonic: 'NOP', exec: 'pause();', stops: true });
 add({ opcode: 0x88, mnemonic: 'MOV', operands: ['Eb', 'Gb'], exec: '$1 = $2;', test: 'int' });
 add({ opcode: 0x89, mnemonic: 'MOV', operands: ['Ev', 'Gv'], exec: '$1 = $2;', test: 'int' });
 add({ opcode: 0x8a, mnemonic: 'MOV', operands: ['Gb', 'Eb'], exec: '$1 = $2;', test: 'int' });
