@@ -1,11 +1,17 @@
 /**
  * Runs a Machine headless until an end event: the serial output matched --until, the guest
  * powered off or rebooted (per the on_* policies), the emulator failed ("crash"), or the
- * wall-clock timeout passed. Node-only helpers are not used here; the caller wires stdio.
+ * wall-clock timeout passed. `VmRunLoop` is one VM's share of that, a batch of slices at a time,
+ * so several VMs can take turns (multi-run.ts); `runUntilEnd` runs a single VM. Node-only
+ * helpers are not used here; the caller wires stdio.
  */
 import type { Machine, MachineEvent } from '../machine/machine.ts';
 
-export type EndEvent = 'matched' | 'poweroff' | 'reboot' | 'crash' | 'timeout';
+/**
+ * How a VM's run ended. `stopped`: it was still running when the run ended for the other VMs
+ * (every pattern matched, or another VM failed).
+ */
+export type EndEvent = 'matched' | 'poweroff' | 'reboot' | 'crash' | 'timeout' | 'stopped';
 export type PowerPolicy = 'destroy' | 'restart' | 'preserve';
 
 export interface RunLoopOptions {
@@ -29,15 +35,42 @@ export interface RunResult {
 const yieldToHost = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
-export async function runUntilEnd(machine: Machine, options: RunLoopOptions): Promise<RunResult> {
-  const deadline = Date.now() + options.timeoutSeconds * 1000;
-  let checkedLength = 0;
-  let stuckNoted = false;
-  for (;;) {
+/** What a scheduler needs of a VM's run. */
+export interface RunnableVm {
+  /**
+   * Runs the VM for about `budgetMs` of wall-clock time (less when the guest goes idle or an
+   * event ends the batch). Returns how the run ended, or undefined while it goes on.
+   */
+  runBatch(budgetMs: number): RunResult | undefined;
+  /** True while the guest waits for something only asynchronous I/O can bring. */
+  readonly idle: boolean;
+  /** Resolves when no disk request of the VM is in flight. */
+  whenMediaIdle(): Promise<void>;
+}
+
+/** One VM's run: batches of slices, the --until check and the power policies between them. */
+export class VmRunLoop implements RunnableVm {
+  private checkedLength = 0;
+  private stuckNoted = false;
+
+  constructor(
+    readonly machine: Machine,
+    private readonly options: Omit<RunLoopOptions, 'timeoutSeconds'>,
+  ) {}
+
+  get idle(): boolean {
+    return this.machine.idle;
+  }
+
+  whenMediaIdle(): Promise<void> {
+    return this.machine.whenMediaIdle();
+  }
+
+  runBatch(budgetMs: number): RunResult | undefined {
+    const { machine, options } = this;
     let event: MachineEvent | undefined;
     try {
-      // A batch of slices between host yields (async disk reads complete during the yield).
-      const batchEnd = Date.now() + 20;
+      const batchEnd = Date.now() + budgetMs;
       do {
         event = machine.runSlice();
         if (event || machine.idle) break;
@@ -47,31 +80,49 @@ export async function runUntilEnd(machine: Machine, options: RunLoopOptions): Pr
     }
     if (options.until) {
       const text = options.serialText();
-      if (text.length !== checkedLength) {
-        checkedLength = text.length;
+      if (text.length !== this.checkedLength) {
+        this.checkedLength = text.length;
         if (options.until.test(text)) return { event: 'matched' };
       }
     }
     if (event) {
-      const kind: EndEvent = event === 'poweroff' ? 'poweroff' : 'reboot';
+      const kind = event === 'poweroff' ? 'poweroff' : 'reboot';
       const policy = kind === 'poweroff' ? options.onPoweroff : options.onReboot;
       if (policy === 'restart') {
-        options.onNote?.(`guest ${event === 'triple-fault' ? 'triple-faulted' : event === 'poweroff' ? 'powered off' : 'rebooted'}: restarting (on_${kind === 'poweroff' ? 'poweroff' : 'reboot'}='restart')`);
+        options.onNote?.(`guest ${event === 'triple-fault' ? 'triple-faulted' : event === 'poweroff' ? 'powered off' : 'rebooted'}: restarting (on_${kind}='restart')`);
         machine.reset();
-        continue;
+        return undefined;
       }
       options.onNote?.(`guest ${event === 'triple-fault' ? 'triple-faulted (a reboot)' : event}`);
       return { event: kind };
     }
-    if (Date.now() >= deadline) return { event: 'timeout' };
-    if (machine.idle) {
-      if (machine.cpu.halted && !(machine.cpu.eflags & 0x200) && !stuckNoted) {
-        stuckNoted = true;
-        options.onNote?.('guest halted with interrupts disabled: nothing can wake it');
-      }
-      await Promise.race([machine.whenMediaIdle(), sleep(10)]);
-    } else {
-      await yieldToHost();
+    if (machine.idle && machine.cpu.halted && !(machine.cpu.eflags & 0x200) && !this.stuckNoted) {
+      this.stuckNoted = true;
+      options.onNote?.('guest halted with interrupts disabled: nothing can wake it');
     }
+    return undefined;
+  }
+}
+
+/**
+ * Between batches: let the host run (disk reads, stdin). When every VM is idle, first wait for
+ * a disk request of one of them to finish, or 10 ms.
+ */
+export async function pauseForHost(loops: readonly RunnableVm[]): Promise<void> {
+  if (loops.length && loops.every((l) => l.idle)) {
+    await Promise.race([...loops.map((l) => l.whenMediaIdle()), sleep(10)]);
+  }
+  // Always give timers and I/O callbacks (stdin) a turn, not only promise callbacks.
+  await yieldToHost();
+}
+
+export async function runUntilEnd(machine: Machine, options: RunLoopOptions): Promise<RunResult> {
+  const deadline = Date.now() + options.timeoutSeconds * 1000;
+  const loop = new VmRunLoop(machine, options);
+  for (;;) {
+    const result = loop.runBatch(20);
+    if (result) return result;
+    if (Date.now() >= deadline) return { event: 'timeout' };
+    await pauseForHost([loop]);
   }
 }

@@ -1,0 +1,54 @@
+/**
+ * Several VMs in one process, taking turns: each runs a batch of slices (a few milliseconds of
+ * host time) in order, then the host gets a turn for disk reads and input. VMs on the same
+ * bridge exchange frames synchronously through their shared switch, so no VM waits for
+ * another. The run ends when every VM that has a pattern matched it (or, when none has one,
+ * every VM ended), when one VM fails, or at the timeout.
+ */
+import { pauseForHost, type RunnableVm, type RunResult } from './run-loop.ts';
+
+export interface ScheduledVm {
+  loop: RunnableVm;
+  /** The VM has an --until pattern: the run waits for it to match, and a power event fails it. */
+  hasPattern: boolean;
+}
+
+export interface MultiRunOptions {
+  /** Wall-clock limit in seconds (Infinity for none). */
+  timeoutSeconds: number;
+  /** Host milliseconds per VM per turn. */
+  batchMs?: number;
+}
+
+/** Whether a VM's end fails the run. */
+export function endFails(result: RunResult, hasPattern: boolean): boolean {
+  switch (result.event) {
+    case 'matched': case 'stopped': return false;
+    case 'poweroff': case 'reboot': return hasPattern;
+    default: return true;
+  }
+}
+
+/** Runs every VM to its end; the results are in the order of `vms`. */
+export async function runMachines(vms: readonly ScheduledVm[], options: MultiRunOptions): Promise<RunResult[]> {
+  const deadline = Date.now() + options.timeoutSeconds * 1000;
+  const batchMs = options.batchMs ?? (vms.length > 1 ? 10 : 20);
+  const results: (RunResult | undefined)[] = vms.map(() => undefined);
+  const anyPattern = vms.some((vm) => vm.hasPattern);
+  const finish = (event: RunResult['event']) => results.map((r) => r ?? { event });
+  for (;;) {
+    for (let i = 0; i < vms.length; i++) {
+      if (results[i]) continue;
+      const result = vms[i].loop.runBatch(batchMs);
+      if (!result) continue;
+      results[i] = result;
+      if (endFails(result, vms[i].hasPattern)) return finish('stopped');
+    }
+    const running = vms.filter((_, i) => !results[i]);
+    // Without patterns every VM runs to its own end; with them, VMs without one do not hold the run.
+    const waitingFor = anyPattern ? vms.filter((vm, i) => vm.hasPattern && !results[i]) : running;
+    if (waitingFor.length === 0) return finish('stopped');
+    if (Date.now() >= deadline) return finish('timeout');
+    await pauseForHost(running.map((vm) => vm.loop));
+  }
+}
