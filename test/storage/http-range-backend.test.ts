@@ -14,6 +14,7 @@ import { BlockRangeError, BlockReadOnlyError } from '../../src/storage/block-bac
  *   /nohead/F   HEAD is 405, GET honours Range
  *   /cut/F      ranges, but every ranged body stops halfway and the connection is dropped
  *   /short/F    ranges, but every ranged body is 100 bytes long (sent chunked, no length)
+ *   /liar/F     HEAD announces byte ranges, GET ignores Range (200, the whole file)
  *   anything else: 404
  */
 const BLOCK = 64 * 1024;
@@ -38,17 +39,18 @@ function serve(req: IncomingMessage, res: ServerResponse): void {
   try {
     size = statSync(path).size;
   } catch {}
-  if (!mode || size < 0 || !['ranges', 'plain', 'nohead', 'cut', 'short'].includes(mode)) {
+  if (!mode || size < 0 || !['ranges', 'plain', 'nohead', 'cut', 'short', 'liar'].includes(mode)) {
     res.writeHead(404, { 'Content-Type': 'text/plain' }).end('not found');
     return;
   }
   const ranges = mode !== 'plain';
+  const honoursRange = ranges && mode !== 'liar';
   if (req.method === 'HEAD') {
     if (mode === 'nohead') res.writeHead(405).end();
     else res.writeHead(200, { 'Content-Length': size, ...(ranges ? { 'Accept-Ranges': 'bytes' } : {}) }).end();
     return;
   }
-  const range = ranges ? parseRange(req.headers.range, size) : undefined;
+  const range = honoursRange ? parseRange(req.headers.range, size) : undefined;
   if (!range) {
     res.writeHead(200, { 'Content-Length': size });
     createReadStream(path).pipe(res);
@@ -188,6 +190,15 @@ describe('HttpRangeBackend with a server without ranges', () => {
     expectBytes(await b.read(0, smallBytes.length), smallBytes);
     expect(log).toHaveLength(2);
     expect(b.stats.bytesReceived).toBe(smallBytes.length);
+  });
+
+  it('falls back to the whole file when a range request announced by HEAD gets a 200', async () => {
+    const b = await HttpRangeBackend.open(`${base}/liar/small.img`);
+    expect(b.usesRanges).toBe(true);
+    expectBytes(await b.read(2 * BLOCK + 3, 10), smallBytes.slice(2 * BLOCK + 3, 2 * BLOCK + 13));
+    expect(b.usesRanges).toBe(false);
+    expectBytes(await b.read(4 * BLOCK, 100), smallBytes.slice(4 * BLOCK, 4 * BLOCK + 100));
+    expect(gets()).toEqual([`bytes=${2 * BLOCK}-${3 * BLOCK - 1}`]);
   });
 
   it('refuses a whole download over the limit, with the sizes in the message', async () => {
