@@ -15,7 +15,8 @@ function setup() {
   new I440fxHostBridge({ io, pci });
   const sleeps: number[] = [];
   const smi: number[] = [];
-  const pm = new Piix4Pm({ pci, io, clock, sci, onSleep: (t) => sleeps.push(t), onSmiCommand: (v) => smi.push(v) });
+  const sciEn: boolean[] = [];
+  const pm = new Piix4Pm({ pci, io, clock, sci, onSleep: (t) => sleeps.push(t), onSmiCommand: (v) => smi.push(v), onSciEnableChange: (on) => sciEn.push(on) });
   const cfg = (reg: number) => {
     io.write(0xcf8, 4, (0x80000000 | (1 << 11) | (3 << 8) | (reg & 0xfc)) >>> 0);
     return 0xcfc + (reg & 3);
@@ -27,7 +28,7 @@ function setup() {
     write(0x40, 4, base | 1);
     write(0x80, 1, 0x01);
   };
-  return { io, clock, sci, pm, read, write, enablePmIo, sleeps, smi };
+  return { io, clock, sci, pm, read, write, enablePmIo, sleeps, smi, sciEn };
 }
 
 describe('Piix4Pm', () => {
@@ -145,6 +146,33 @@ describe('Piix4Pm', () => {
     io.write(0xb3, 1, 0x5a);
     expect(io.read(0xb3, 1)).toBe(0x5a);
     expect(smi).toEqual([0xf1, 0xf0]);
+  });
+
+  it('reports SCI_EN changes from the handshake and from direct PM1 control writes, once per change', () => {
+    const { io, pm, sciEn, enablePmIo } = setup();
+    enablePmIo();
+    expect(pm.sciEnabled).toBe(false);
+    io.write(0xb2, 1, 0xf1);
+    io.write(0xb2, 1, 0xf1); // already on: no second report
+    expect(pm.sciEnabled).toBe(true);
+    io.write(0x604, 2, 1 | (5 << 10)); // SCI_EN stays set while SLP_TYP changes
+    io.write(0x604, 2, 0);
+    io.write(0xb2, 1, 0x33); // another command leaves SCI_EN alone
+    expect(sciEn).toEqual([true, false]);
+    expect(pm.sciEnabled).toBe(false);
+  });
+
+  it('the power button raises the SCI only once the OS enabled PWRBTN_EN, and the OS clears it by writing 1', () => {
+    const { io, sci, pm, enablePmIo } = setup();
+    enablePmIo();
+    io.write(0xb2, 1, 0xf1);
+    pm.pressPowerButton();
+    expect(sci.level).toBe(false);
+    expect(io.read(0x600, 2) & 0x0100).toBe(0x0100);
+    io.write(0x602, 2, 0x0100); // PWRBTN_EN: the pending press now interrupts
+    expect(sci.level).toBe(true);
+    io.write(0x600, 2, 0x0100);
+    expect(sci.level).toBe(false);
   });
 
   it('raises the SCI for an enabled general-purpose event at 0xAFE0', () => {
