@@ -43,8 +43,8 @@ summary_report:
     call summary_mp
     call summary_hal
     call block_gap
-    say "Any key (here or on COM1) pages through the details: processor and memory map,", 10
-    say "ACPI tables, FADT and MADT, MP table.", 10
+    say "  Any key (here or on COM1) pages through the details: the processor and the", 10
+    say "  memory map, the ACPI tables with the FADT and MADT, the MP table.", 10
     popad
     ret
 

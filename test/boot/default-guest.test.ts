@@ -80,6 +80,9 @@ const personalities = [
   { acpi: 0, apic: 1, vcpus: 1 },
   { acpi: 1, apic: 0, vcpus: 1 },
   { acpi: 1, apic: 1, vcpus: 1 },
+  // Two processors in the tables; SeaBIOS starts the second and parks it, the guest runs on the BSP.
+  { acpi: 0, apic: 1, vcpus: 2 },
+  { acpi: 1, apic: 1, vcpus: 2 },
 ];
 
 describe('the default guest reports the firmware tables of each personality', () => {
