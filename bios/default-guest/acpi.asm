@@ -560,7 +560,7 @@ madt_report:
     call print_hex
     test al, 1
     jz .no_pcat
-    say ": PCAT_COMPAT (8259 pair present too)"
+    say ": PCAT_COMPAT (8259s too)"
 .no_pcat:
     say 10
     mov ebx, esi
