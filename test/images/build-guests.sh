@@ -29,7 +29,7 @@ HD_FLAVOUR=686
 CMDLINE="console=ttyS0,115200 console=tty0"
 # Drivers the guests need that Debian builds as modules; their dependencies are added.
 MODULES=(ata_piix ata_generic sr_mod sd_mod 8139too 8139cp isofs vfat nls_cp437 nls_ascii nls_utf8
-  crct10dif_generic crc64_rocksoft_generic)
+  crct10dif_generic crc64_rocksoft_generic uhci_hcd usbhid hid_generic evdev)
 HD_MB=32            # whole disk
 HD_PART_START=2048  # first sector of the FAT partition (1 MiB alignment)
 HD_HEADS=16
