@@ -21,6 +21,7 @@ import { SwitchRegistry } from '../net/virtual-switch.ts';
 import { encodePng } from '../display/png.ts';
 import { ImageError } from '../storage/image-checks.ts';
 import { openImagesNode } from './open-images-node.ts';
+import { runDeterministic, wantsDeterministicRun } from './deterministic-run.ts';
 import { VmRunLoop, type EndEvent } from './run-loop.ts';
 import { runMachines } from './multi-run.ts';
 import { PrefixedOutput } from './prefixed-output.ts';
@@ -34,6 +35,8 @@ const EXIT_BAD_INPUT = 2;
 const EXIT_CRASH = 3;
 
 export async function runCommand(args: string[]): Promise<number> {
+  // Reproducible runs (--deterministic, snapshots, input logs, persistent overlays): deterministic-run.ts.
+  if (wantsDeterministicRun(args)) return runDeterministic(args);
   let parsed;
   try {
     parsed = parseArgs({

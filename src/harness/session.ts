@@ -33,6 +33,8 @@ export interface RunGoal {
   serial?: RegExp;
   /** Like `serial`, but stop only at the end of the slice in which the match completed. */
   serialAtBoundary?: RegExp;
+  /** COM1 offset (bytes since power-on) the serial goals search from; default: where this run begins. */
+  serialFrom?: number;
   /** Stop when a line of the VGA text screen matches (checked every 10 ms of guest time). */
   screen?: RegExp;
   /** Stop at the first boundary at or after this instruction count. */
@@ -81,11 +83,11 @@ export class Session {
   private readonly queued: InputAction[] = [];
   private replayIndex = 0;
   private machineRef: Machine | undefined;
-  private watch: { regex: RegExp; from: number; exact: boolean } | undefined;
-  private watchMatched = false;
+  /** Serial watches of the current run: [exact stop, stop at the slice's end]. */
+  private watches: ({ regex: RegExp; from: number; matched: boolean } | undefined)[] = [];
   private lastScreenCheck = -1;
 
-  constructor(private readonly options: SessionOptions = {}) {}
+  constructor(readonly options: SessionOptions = {}) {}
 
   /** The hook to pass as MachineSetup.serialOutput. */
   readonly serialOutput = (port: 0 | 1, byte: number): void => {
@@ -98,15 +100,15 @@ export class Session {
       this.serialText = this.serialText.slice(cut);
       this.dropped += cut;
     }
-    const w = this.watch;
-    if (w && !this.watchMatched) {
+    this.watches.forEach((w, i) => {
+      if (!w || w.matched) return;
       const total = this.dropped + this.serialText.length;
       const start = Math.max(w.from, total - MATCH_WINDOW) - this.dropped;
       if (w.regex.test(this.serialText.slice(Math.max(0, start)))) {
-        this.watchMatched = true;
-        if (w.exact) this.machine.cpu.requestStop();
+        w.matched = true;
+        if (i === 0) this.machine.cpu.requestStop(); // the exact stop: end run() after this OUT
       }
-    }
+    });
   };
 
   attach(machine: Machine): void {
@@ -153,9 +155,9 @@ export class Session {
   async run(goal: RunGoal): Promise<RunOutcome> {
     const machine = this.machine;
     const deadline = Date.now() + (goal.timeoutMs ?? Infinity);
-    const watchRegex = goal.serial ?? goal.serialAtBoundary;
-    this.watch = watchRegex ? { regex: new RegExp(watchRegex.source, watchRegex.flags.replace('g', '')), from: this.serialLength, exact: !!goal.serial } : undefined;
-    this.watchMatched = false;
+    const from = goal.serialFrom ?? this.serialLength;
+    const watch = (r: RegExp | undefined) => (r ? { regex: new RegExp(r.source, r.flags.replace(/[gy]/g, '')), from, matched: false } : undefined);
+    this.watches = [watch(goal.serial), watch(goal.serialAtBoundary)];
     try {
       for (;;) {
         const batchEnd = Date.now() + 20;
@@ -163,7 +165,7 @@ export class Session {
           this.takeInput();
           if (this.reached(goal)) return { end: 'reached' };
           const event = machine.runSlice(this.budget());
-          if (this.watchMatched && goal.serial) return { end: 'matched' };
+          if (this.watches[0]?.matched) return { end: 'matched' };
           if (event) {
             const end = this.powerEvent(event);
             if (end) return { end };
@@ -174,8 +176,10 @@ export class Session {
         if (machine.mediaGate?.stalled) {
           await machine.whenMediaIdle();
         } else if (machine.idle) {
-          if (!goal.interactive && !this.queued.length && !this.replayPending()) return { end: 'stuck' };
-          await sleep(10);
+          // Without deterministic media a disk answer may still come and wake the guest.
+          const mayWake = goal.interactive || this.queued.length || this.replayPending() || !machine.mediaGate;
+          if (!mayWake) return { end: 'stuck' };
+          await Promise.race([machine.whenMediaIdle(), sleep(10)]);
         } else {
           await yieldToHost();
         }
@@ -183,7 +187,7 @@ export class Session {
     } catch (error) {
       return { end: 'crash', error };
     } finally {
-      this.watch = undefined;
+      this.watches = [];
     }
   }
 
@@ -192,7 +196,7 @@ export class Session {
     if (goal.ioIdle && ((m.mediaGate?.inFlight ?? 0) > 0 || m.mediaGate?.stalled)) return false;
     if (goal.insns !== undefined && m.cpu.instructions >= goal.insns) return true;
     if (goal.ns !== undefined && m.clock.now() >= goal.ns) return true;
-    if (goal.serialAtBoundary && this.watchMatched) return true;
+    if (this.watches[1]?.matched) return true;
     if (goal.screen) {
       const tick = Math.floor(m.clock.now() / SCREEN_CHECK_NS);
       if (tick !== this.lastScreenCheck) {
