@@ -5,6 +5,7 @@
 import { runCommand } from './run-command.ts';
 import { halCommand } from './hal-command.ts';
 import { tablesCommand } from './tables-command.ts';
+import { overlayCommand } from './overlay-command.ts';
 
 const usage = `usage: webhvm <command> [arguments]
 
@@ -22,6 +23,18 @@ commands:
       --tftp DIR|NAME=FILE the built-in TFTP server serves DIR, or FILE as NAME (repeatable)
       --boot-file NAME     the boot file the built-in DHCP server names (network boot, boot='n')
       --trace-boot FILE    write the boot-path trace (POST, tables read, interrupt mode) as JSON lines
+    reproducible runs (one configuration; see docs/reproducible.md):
+      --deterministic      guest time, disks and the RTC independent of the host; prints
+                           "fingerprint: insns=N serial=H screen=H ram=H" before the ended line
+      --save-at N|REGEX FILE
+                           save a snapshot at instruction N or after COM1 matches REGEX, go on
+      --restore FILE       start from a snapshot (same configuration and build)
+      --input-log FILE     write the input taken (with its virtual moments) to FILE
+      --replay FILE        feed the input of such a log at the same moments (stdin unused)
+      --persist            keep writable disks' changes in <name>.<vdev>.overlay beside the config
+  overlay list|export|discard <config> [vdev] [out.img]
+                           the persistent disk overlays of a configuration: list them, write the
+                           disk as the guest sees it to a new image, or throw the changes away
   hal <config> [--json]    the Windows HAL and Linux interrupt mode this configuration gets, and what
                            the firmware shows (tables, CPUs, APICs, interrupt routing)
   tables <config> --out DIR
@@ -41,6 +54,8 @@ export async function main(args: string[]): Promise<number> {
       return halCommand(rest);
     case 'tables':
       return tablesCommand(rest);
+    case 'overlay':
+      return overlayCommand(rest);
     case undefined:
     case 'help':
     case '--help':
