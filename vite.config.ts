@@ -11,6 +11,9 @@ export default defineConfig({
   server: { headers: isolationHeaders },
   preview: { headers: isolationHeaders },
   worker: { format: 'es' },
+  // `vite build` puts the page, the worker, build/cpu.wasm and the firmware (hashed assets) in
+  // dist/; any static host works if it sends the headers above.
+  build: { outDir: 'dist', target: 'es2022' },
   test: {
     include: ['test/**/*.test.ts'],
     testTimeout: 60_000,

@@ -14,6 +14,7 @@ import { PRESETS, classifyFile, presetConfig, type PresetId, type PresetMedia } 
 import { StatusBar } from './status-bar.ts';
 import { installAutomation } from './automation.ts';
 import { comboKeyEvents } from './text-keys.ts';
+import { loadDefaultGuest } from './default-guest.ts';
 import './style.css';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -143,6 +144,14 @@ function main(): void {
     presetMedia = { cdrom: fromUrl.cdrom, disk: fromUrl.hda, floppy: fromUrl.fda };
     editor.text = presetConfig('linux-cd', presetMedia);
     void boot();
+  } else {
+    void loadDefaultGuest().then((guest) => {
+      if (!guest || files.length > 0) return;
+      configFileName = 'default-guest.cfg';
+      files = guest.files;
+      editor.text = guest.config;
+      return boot();
+    });
   }
 }
 
