@@ -110,6 +110,9 @@ function checkReport(report: string, p: { acpi: number; apic: number; vcpus: num
   expect(cpu).toContain(p.apic ? 'APIC yes' : 'APIC no');
   if (p.apic) expect(cpu).toContain('running on local APIC id 0 (the BSP)');
   else expect(cpu).toContain('no local APIC');
+  // CPUID leaf 1 counts the vCPUs as logical processors of one package.
+  if (p.vcpus > 1) expect(report).toContain(`initial APIC id 0, ${p.vcpus} logical processors per package`);
+  else expect(report).not.toContain('logical processors');
 
   // Memory: 128 MiB less the BIOS's reservations: the high usable range ends within the last MiB.
   expect(summaryBlock(report, 'Memory')).toMatch(/127\.\d MiB usable RAM in 2 ranges/);
