@@ -6,6 +6,7 @@ import { runCommand } from './run-command.ts';
 import { halCommand } from './hal-command.ts';
 import { tablesCommand } from './tables-command.ts';
 import { overlayCommand } from './overlay-command.ts';
+import { testCommand } from './test-command.ts';
 
 const usage = `usage: webhvm <command> [arguments]
 
@@ -35,6 +36,10 @@ commands:
   overlay list|export|discard <config> [vdev] [out.img]
                            the persistent disk overlays of a configuration: list them, write the
                            disk as the guest sees it to a new image, or throw the changes away
+  test <script> [--config FILE] [--junit FILE] [--artifacts DIR] [--persist] [--verbose]
+                           run a boot-test script (wait serial/screen, send, type, key, tablet,
+                           screenshot, fingerprint, eject/insert, snapshot) in deterministic mode;
+                           exit 0 when every step passed; --browser (headless Chromium) comes later
   hal <config> [--json]    the Windows HAL and Linux interrupt mode this configuration gets, and what
                            the firmware shows (tables, CPUs, APICs, interrupt routing)
   tables <config> --out DIR
@@ -56,6 +61,8 @@ export async function main(args: string[]): Promise<number> {
       return tablesCommand(rest);
     case 'overlay':
       return overlayCommand(rest);
+    case 'test':
+      return testCommand(rest);
     case undefined:
     case 'help':
     case '--help':
