@@ -3,7 +3,8 @@
  * host time) in order, then the host gets a turn for disk reads and input. VMs on the same
  * bridge exchange frames synchronously through their shared switch, so no VM waits for
  * another. The run ends when every VM that has a pattern matched it (or, when none has one,
- * every VM ended), when one VM fails, or at the timeout.
+ * every VM ended), when one VM fails, or at the timeout. A VM that matched keeps running until
+ * the run ends: the others may still talk to it.
  */
 import { pauseForHost, type RunnableVm, type RunResult } from './run-loop.ts';
 
@@ -34,21 +35,29 @@ export async function runMachines(vms: readonly ScheduledVm[], options: MultiRun
   const deadline = Date.now() + options.timeoutSeconds * 1000;
   const batchMs = options.batchMs ?? (vms.length > 1 ? 10 : 20);
   const results: (RunResult | undefined)[] = vms.map(() => undefined);
+  /** Still scheduled: not ended, or matched and still alive. */
+  const alive = vms.map(() => true);
   const anyPattern = vms.some((vm) => vm.hasPattern);
   const finish = (event: RunResult['event']) => results.map((r) => r ?? { event });
   for (;;) {
     for (let i = 0; i < vms.length; i++) {
-      if (results[i]) continue;
+      if (!alive[i]) continue;
       const result = vms[i].loop.runBatch(batchMs);
       if (!result) continue;
+      if (results[i]) {
+        // After its match: only an emulator failure changes the VM's result.
+        if (result.event === 'matched') continue;
+        alive[i] = false;
+        if (result.event !== 'crash') continue;
+      }
       results[i] = result;
+      if (result.event !== 'matched') alive[i] = false;
       if (endFails(result, vms[i].hasPattern)) return finish('stopped');
     }
-    const running = vms.filter((_, i) => !results[i]);
     // Without patterns every VM runs to its own end; with them, VMs without one do not hold the run.
-    const waitingFor = anyPattern ? vms.filter((vm, i) => vm.hasPattern && !results[i]) : running;
+    const waitingFor = vms.filter((vm, i) => !results[i] && (vm.hasPattern || !anyPattern));
     if (waitingFor.length === 0) return finish('stopped');
     if (Date.now() >= deadline) return finish('timeout');
-    await pauseForHost(running.map((vm) => vm.loop));
+    await pauseForHost(vms.filter((_, i) => alive[i]).map((vm) => vm.loop));
   }
 }

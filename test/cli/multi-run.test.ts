@@ -24,7 +24,24 @@ describe('runMachines', () => {
     const b = fakeVm('b', turns, 4, { event: 'matched' });
     const results = await runMachines([{ loop: a, hasPattern: true }, { loop: b, hasPattern: true }], { timeoutSeconds: 10 });
     expect(results).toEqual([{ event: 'matched' }, { event: 'matched' }]);
-    expect(turns).toEqual(['a', 'b', 'a', 'b', 'b', 'b']);
+    expect(turns).toEqual(['a', 'b', 'a', 'b', 'a', 'b', 'a', 'b']);
+  });
+
+  it('keeps a VM that matched running while the others have not (they may need it), unless it fails', async () => {
+    const turns: string[] = [];
+    const a = fakeVm('a', turns, 1, { event: 'matched' });
+    const b = fakeVm('b', turns, 3, { event: 'matched' });
+    const results = await runMachines([{ loop: a, hasPattern: true }, { loop: b, hasPattern: true }], { timeoutSeconds: 10 });
+    expect(results).toEqual([{ event: 'matched' }, { event: 'matched' }]);
+    expect(turns).toEqual(['a', 'b', 'a', 'b', 'a', 'b']);
+    const crash = { event: 'crash' as const, error: new Error('late') };
+    const late = fakeVm('c', [], 1, { event: 'matched' });
+    late.runBatch = function () {
+      this.ran++;
+      return this.ran === 1 ? { event: 'matched' } : crash;
+    };
+    const failed = await runMachines([{ loop: late, hasPattern: true }, { loop: fakeVm('d', []), hasPattern: true }], { timeoutSeconds: 10 });
+    expect(failed).toEqual([crash, { event: 'stopped' }]);
   });
 
   it('stops the others as soon as one VM fails', async () => {
