@@ -23,25 +23,25 @@ describe.runIf(imagesAvailable('linux.iso', 'linux-hd.img'))('reproducible Linux
   let first: string | undefined;
 
   it('boots twice to the shell marker with equal fingerprints (the first run also saves a snapshot on the way)', async () => {
-    const a = await runWebhvm([cfg, '--deterministic', '--quiet', '--until', END, '--timeout', '900', '--save-at', 'WEBHVM-GUEST-READY', snap]);
+    const a = await runWebhvm([cfg, '--deterministic', '--quiet', '--until', END, '--timeout', '2400', '--save-at', 'WEBHVM-GUEST-READY', snap]);
     expect(a.stderr).toMatch(/saved .*ready\.snap at insns=\d+/);
     expect(a.stdout).toContain('webhvm: repro ended: matched');
     first = fingerprintOf(a.stdout);
     expect(first).toBeDefined();
-    const b = await runWebhvm([cfg, '--deterministic', '--quiet', '--until', END, '--timeout', '900']);
+    const b = await runWebhvm([cfg, '--deterministic', '--quiet', '--until', END, '--timeout', '2400']);
     expect(b.stdout).toContain('webhvm: repro ended: matched');
     expect(fingerprintOf(b.stdout)).toBe(first);
     // The fingerprint line comes just before the ended line.
     expect(b.stdout.trimEnd().split('\n').slice(-2)[0]).toBe(first);
-  }, 2_000_000);
+  }, 5_000_000);
 
   it('a run restored from the snapshot reaches the same fingerprint as the uninterrupted run', async () => {
     expect(first).toBeDefined();
-    const c = await runWebhvm([cfg, '--deterministic', '--quiet', '--until', END, '--timeout', '600', '--restore', snap]);
+    const c = await runWebhvm([cfg, '--deterministic', '--quiet', '--until', END, '--timeout', '1200', '--restore', snap]);
     expect(c.stderr).toMatch(/restored .*ready\.snap at insns=\d+/);
     expect(c.stdout).toContain('webhvm: repro ended: matched');
     expect(fingerprintOf(c.stdout)).toBe(first);
-  }, 700_000);
+  }, 1_300_000);
 
   it('refuses truncated and corrupt snapshot files with a clear error and exit status 2', async () => {
     const bytes = readFileSync(snap);
@@ -69,7 +69,7 @@ describe.runIf(imagesAvailable('linux.iso', 'linux-hd.img'))('reproducible Linux
     // Sector 60000 on is past the partition's files (the guest runs from its initramfs).
     const loop = 'i=0; while [ $i -lt 400 ]; do echo "rec$i" | dd of=/dev/sda bs=512 seek=$((60000+i)) conv=fsync 2>/dev/null && echo "flushed $i"; i=$((i+1)); done\n';
     const flushed = await new Promise<number>((resolve, reject) => {
-      const child = spawn(process.execPath, [join(ROOT, 'bin/webhvm.js'), 'run', hd, '--persist', '--timeout', '900'], { stdio: ['pipe', 'pipe', 'pipe'] });
+      const child = spawn(process.execPath, [join(ROOT, 'bin/webhvm.js'), 'run', hd, '--persist', '--timeout', '2400'], { stdio: ['pipe', 'pipe', 'pipe'] });
       let out = '';
       let typed = false;
       let killedAfter = -1;
@@ -101,5 +101,5 @@ describe.runIf(imagesAvailable('linux.iso', 'linux-hd.img'))('reproducible Linux
     }
     // The original image was never written.
     expect(readFileSync(image('linux-hd.img')).subarray(60000 * 512, 60000 * 512 + 4).toString('latin1')).not.toBe('rec0');
-  }, 1_200_000);
+  }, 2_500_000);
 });
