@@ -147,7 +147,7 @@ export function mulSigned(a: f64, b: f64): f64 {
 export function divSigned(a: f64, b: f64): f64 {
   const q = a / b;
   if (!isFinite(q)) return isFinite(a) && b != 0 ? overflowResult(q < 0, precisionControl() == 0) : q;
-  if (a == 0) return roundResult(q, 0);
+  if (a == 0 || !isFinite(b)) return roundResult(q, 0); // exact zero (also finite / infinity)
   const an = normalized(a);
   const ea = scaleOut;
   const bn = normalized(b);
@@ -227,10 +227,16 @@ function restoreNaNPayload(dest: u32, v: f64): bool {
   const bits = reinterpret<u64>(v);
   const frac = bits & 0x000f_ffff_ffff_ffff;
   const sign = <u32>(bits >> 63);
+  // With an unsupported operand the result is the indefinite of the invalid operation, even
+  // when the other operand is a NaN whose top bits look the same.
+  for (let k: u32 = 0; k < operandCount && k < 2; k++) {
+    if (isUnsupported(k == 0 ? operandMant0 : operandMant1, k == 0 ? operandSe0 : operandSe1)) return false;
+  }
   for (let k: u32 = 0; k < operandCount && k < 2; k++) {
     const m = k == 0 ? operandMant0 : operandMant1;
     const se = k == 0 ? operandSe0 : operandSe1;
-    if (!isNaNExt(m, se) || ((se >> 15) & 1) != sign) continue;
+    // An unsupported encoding (pseudo-NaN) is an invalid operand: its result is the indefinite.
+    if (!isNaNExt(m, se) || isUnsupported(m, se) || ((se >> 15) & 1) != sign) continue;
     const quieted = m | (<u64>1 << 62);
     if (((quieted >> 11) & 0x000f_ffff_ffff_ffff) != frac) continue;
     setRaw(dest, quieted, se);
@@ -293,10 +299,11 @@ export function arith(op: u32, a: f64, b: f64): f64 {
 
 /**
  * Pre-computation exceptions are reported by priority (SDM vol. 1, 4.9.2): an invalid operation
- * hides a denormal operand and a zero divide.
+ * hides a denormal operand and a zero divide, and a zero divide hides a denormal dividend.
  */
 @inline function preComputationFlags(flags: u32): u32 {
-  return flags & FSW_IE ? flags & ~(FSW_DE | FSW_ZE) : flags;
+  if (flags & FSW_IE) return flags & ~(FSW_DE | FSW_ZE);
+  return flags & FSW_ZE ? flags & ~FSW_DE : flags;
 }
 
 // The NaN result of propagateNaNExt.
@@ -615,6 +622,8 @@ export function fpuExchange(i: u32, fop: u32): void {
 /** FFREE ST(i) (and the undocumented FFREEP, which pops as well). */
 export function fpuFree(i: u32, pop: bool, fop: u32): void {
   fpuBegin(fop);
+  // C0-C3 are undefined (Intel SDM, FFREE); the host's FPU clears C1 and keeps the others.
+  setConditionCodes(FSW_C1, 0);
   setTag(physOf(i), TAG_EMPTY);
   if (pop) setFpuTop(fpuTop() + 1);
 }
@@ -717,9 +726,11 @@ export function roundToInteger(m: u64, se: u32, rc: u32): void {
   let rem: u64;
   if (exp < 0) {
     q = 0;
-    // Fraction bits of the value: m * 2^(exp - 63), below 1. Keep a sticky bit.
-    const sh = -exp; // shift of the binary point beyond the significand
-    rem = sh >= 64 ? 1 : (m >> <u64>sh) | ((m << <u64>(64 - sh)) != 0 ? 1 : 0);
+    // The value m * 2^(exp - 63) is below 1: as a 64-bit binary fraction it is m * 2^(exp + 1)
+    // (exactly m for exp = -1, a value in [0.5, 1)), with a sticky bit for what is shifted out.
+    const sh = -exp - 1;
+    if (sh == 0) rem = m;
+    else rem = sh >= 64 ? 1 : (m >> <u64>sh) | ((m << <u64>(64 - sh)) != 0 ? 1 : 0);
   } else {
     const sh = 63 - exp;
     q = m >> <u64>sh;
@@ -768,6 +779,7 @@ export function fpuRoundInt(fop: u32): void {
   const m = mantOf(0);
   const se = seOf(0);
   if (isNaNExt(m, se) || isUnsupported(m, se)) {
+    setConditionCodes(FSW_C1, 0);
     if (isSNaNExt(m, se) || isUnsupported(m, se)) {
       if (signalFpu(FSW_IE)) return;
       setRaw(0, isUnsupported(m, se) ? INDEF_MANT : m | (<u64>1 << 62), isUnsupported(m, se) ? INDEF_SE : se);
@@ -789,9 +801,9 @@ export function fpuRoundInt(fop: u32): void {
 export function fpuExtract(fop: u32): void {
   fpuBegin(fop);
   if (isEmpty(0)) {
+    // The masked response pushes a second indefinite even onto a full ST(7) (C1 stays 0).
     if (stackUnderflow()) return;
     setRaw(0, INDEF_MANT, INDEF_SE);
-    if (!isEmpty(7)) return;
     fpuPushSlot();
     setRaw(0, INDEF_MANT, INDEF_SE);
     return;
@@ -856,9 +868,12 @@ export function fpuScale(fop: u32): void {
   operandFlags = 0;
   const a = operandST(0);
   const b = operandST(1);
+  if (!eitherUnsupported(mantOf(0), seOf(0), mantOf(1), seOf(1)) && propagateNaNExt(mantOf(0), seOf(0), mantOf(1), seOf(1))) {
+    commitNaN(0, false);
+    return;
+  }
   let v: f64;
   if (operandFlags & FSW_IE) v = INDEFINITE;
-  else if (a != a || b != b) v = propagateNaN(a, b);
   else if (!isFinite(b)) {
     if (b > 0) {
       if (a == 0) { resultFlags |= FSW_IE; v = INDEFINITE; } else v = a * Infinity;
@@ -911,9 +926,12 @@ export function fpuSqrt(fop: u32): void {
   resultFlags = 0;
   operandFlags = 0;
   const a = operandST(0);
+  if (!isUnsupported(mantOf(0), seOf(0)) && propagateNaNExt(mantOf(0), seOf(0), mantOf(0), seOf(0))) {
+    commitNaN(0, false);
+    return;
+  }
   let v: f64;
   if (operandFlags & FSW_IE) v = INDEFINITE;
-  else if (a != a) v = propagateNaN(a, a);
   else if (a < 0) { resultFlags |= FSW_IE; v = INDEFINITE; } // sqrt(-0) = -0 is fine (a < 0 false)
   else v = sqrtSigned(a);
   commitResult(0, v, false);
@@ -923,6 +941,7 @@ export function fpuSqrt(fop: u32): void {
 export function fpuPartialRemainder(ieee: bool, fop: u32): void {
   fpuBegin(fop);
   if (isEmpty(0) || isEmpty(1)) {
+    setConditionCodes(FSW_C2, 0);
     if (stackUnderflow()) return;
     setRaw(0, INDEF_MANT, INDEF_SE);
     return;
@@ -931,15 +950,19 @@ export function fpuPartialRemainder(ieee: bool, fop: u32): void {
   operandFlags = 0;
   const x = operandST(0);
   const y = operandST(1);
+  // A NaN or invalid operation has no quotient: C1 and C2 are cleared, C0 and C3 kept (as the
+  // host's FPU does; the SDM leaves them unspecified).
   if (!eitherUnsupported(mantOf(0), seOf(0), mantOf(1), seOf(1)) && propagateNaNExt(mantOf(0), seOf(0), mantOf(1), seOf(1))) {
+    setConditionCodes(FSW_C2, 0);
     commitNaN(0, false);
     return;
   }
   let v: f64;
   let cc: u32 = 0;
-  if (operandFlags & FSW_IE) v = INDEFINITE;
-  else if (x != x || y != y) v = propagateNaN(x, y);
-  else if (!isFinite(x) || y == 0) { resultFlags |= FSW_IE; v = INDEFINITE; }
+  let ccMask: u32 = FSW_CC;
+  if (operandFlags & FSW_IE) { v = INDEFINITE; ccMask = FSW_C1 | FSW_C2; }
+  else if (x != x || y != y) { v = propagateNaN(x, y); ccMask = FSW_C1 | FSW_C2; }
+  else if (!isFinite(x) || y == 0) { resultFlags |= FSW_IE; v = INDEFINITE; ccMask = FSW_C1 | FSW_C2; }
   else if (!isFinite(y) || x == 0) v = x;
   else {
     // fmod is exact; the low quotient bits come from the remainder modulo 8|y|.
@@ -969,7 +992,7 @@ export function fpuPartialRemainder(ieee: bool, fop: u32): void {
   resultFlags = 0;
   operandFlags = 0;
   if (signalFpu(flags & ~FSW_C1)) return;
-  setConditionCodes(FSW_CC, cc);
+  setConditionCodes(ccMask, cc);
   setST(0, v);
 }
 

@@ -2,7 +2,7 @@
 // significand fields of the physical x87 registers R0-R7. Every MMX instruction except EMMS
 // sets TOP to 0 and marks all tags valid; a write also sets the register's sign/exponent field
 // to all ones, so the value reads as a NaN through the x87 and FSAVE/FXSAVE show the MMX data
-// in the significand fields. EMMS empties all tags.
+// in the significand fields. EMMS empties all tags and sets TOP to 0.
 // Faults: CR0.EM = 1 gives #UD, CR0.TS = 1 gives #NM, a pending x87 exception gives #MF.
 import { STATE, S_CR0, S_FPU_TAG, S_FPU_REGS, CR0_EM, CR0_TS, EXC_NM } from './layout';
 import { raise, ud, NO_ERROR_CODE } from './fault';
@@ -47,9 +47,11 @@ export function mmxLoad32(seg: i32, ea: u32): u64 {
   return <u64>readLin32(linearForRead(seg, ea, 4));
 }
 
+/** EMMS: all tags empty and TOP = 0 (SDM vol. 1, table 9-2). */
 export function emms(): void {
   mmxEnter();
   store<u32>(STATE + S_FPU_TAG, 0xffff);
+  setFpuTop(0);
 }
 
 /** MOVD mm, r/m32 and MOVQ mm, mm/m64 (the source already read). */

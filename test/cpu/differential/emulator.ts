@@ -10,7 +10,7 @@ import { loadCoreModule } from '../../../src/cpu/load-core-node.ts';
 import { assemble } from '../bare-machine.ts';
 import type { TestCase } from './generator.ts';
 import { CODE_PAGE, DATA, DATA_SIZE, GUARD_HI, RO_PAGE, fillData } from './layout.ts';
-import { extendedToNumber, hasErrorCode, mantissaOf, type CpuResult } from './results.ts';
+import { exponentOf, extendedToNumber, hasErrorCode, mantissaOf, type CpuResult } from './results.ts';
 
 const PAGE_DIRECTORY = 0x10_0000;
 const PAGE_TABLE = 0x10_1000;
@@ -190,11 +190,13 @@ export class EmulatorRunner {
     const status = (v.getUint32(at('S_FPU_STATUS'), true) & ~0x3800) | ((v.getUint32(at('S_FPU_TOP'), true) & 7) << 11);
     const values: number[] = [];
     const mantissas: bigint[] = [];
+    const exponents: number[] = [];
     const bytes = new Uint8Array(this.cpu.memory.buffer);
     for (let p = 0; p < 8; p++) {
       values.push(extendedToNumber(bytes, at('S_FPU_REGS') + p * 16));
       mantissas.push(mantissaOf(bytes, at('S_FPU_REGS') + p * 16));
+      exponents.push(exponentOf(bytes, at('S_FPU_REGS') + p * 16));
     }
-    return { control: v.getUint32(at('S_FPU_CONTROL'), true) & 0xffff, status, tag: v.getUint32(at('S_FPU_TAG'), true) & 0xffff, values, mantissas };
+    return { control: v.getUint32(at('S_FPU_CONTROL'), true) & 0xffff, status, tag: v.getUint32(at('S_FPU_TAG'), true) & 0xffff, values, mantissas, exponents };
   }
 }

@@ -18,13 +18,16 @@
  *  - no FS/GS overrides (their native bases point at the C library's thread data);
  *  - no REP prefix outside the string rows (F3 0F BC/BD are TZCNT/LZCNT on this host);
  *  - EFLAGS start with TF and AC clear (single-step and alignment checks are not compared).
- * x87 and MMX rows (test classes 'x87' and 'mmx') are generated as soon as rows with those
- * classes exist; the FPU starts from FNINIT with precision control 53 bits (control word
- * 0x027F) on both sides, and the comparison reads the registers as described in compare.ts.
+ * x87 and MMX rows (test classes 'x87' and 'mmx'): the FPU starts from FNINIT with precision
+ * control 53 bits (control word 0x027F) on both sides, and an x87 instruction is generated only
+ * where WebHVM's precision model is exact for the values it can meet (fpu-model.ts tracks them
+ * and may store a chosen value before a load); FBLD only reads valid BCD digits (other digits
+ * give an undefined result).
  */
 import { opcodeTable, opcodeRange, type OpcodeRow } from '../../../wasm/table/index.ts';
 import { parseOperand, type Operand } from '../../../wasm/table/operands.ts';
 import { CODE_PAGE, DATA, DATA_SIZE, GUARD_HI, GUARD_LO, MAX_CODE, RO_PAGE, flagMask } from './layout.ts';
+import { FpuModel, type PrepStore } from './fpu-model.ts';
 
 export type TestClass = 'int' | 'string' | 'bcd' | 'x87' | 'mmx';
 export const ALL_CLASSES: TestClass[] = ['int', 'string', 'bcd', 'x87', 'mmx'];
@@ -261,6 +264,16 @@ function flagsRead(row: OpcodeRow, opcode: number): number {
 
 const NO_FLAGS: FlagEffect = { written: 0, undef: 0, certain: true };
 const cmpRow = opcodeTable.find((r) => r.mnemonic === 'CMP' && r.ext === 7 && opcodeRange(r)[0] === 0x81)!;
+const movStoreRow = opcodeTable.find((r) => r.mnemonic === 'MOV' && r.ext === 0 && opcodeRange(r)[0] === 0xc7)!;
+
+/** MOV dword [addr], imm32 (and MOV word [addr], imm16 for a 2-byte tail) storing `prep`. */
+function emitPrepStore(b: SequenceBuilder, prep: PrepStore): void {
+  for (let i = 0; i < prep.bytes.length; i += 4) {
+    const chunk = [...prep.bytes.subarray(i, i + 4)];
+    const head = chunk.length === 4 ? [0xc7, 0x05] : [0x66, 0xc7, 0x05];
+    b.emit([...head, ...le(prep.addr + i, 4), ...chunk], movStoreRow, NO_FLAGS, []);
+  }
+}
 const movImmRow = opcodeTable.find((r) => opcodeRange(r)[0] <= 0xb8 && opcodeRange(r)[1] >= 0xb8)!;
 
 function le(v: number, n: number): number[] {
@@ -279,8 +292,11 @@ function operandBits(op: Operand, o32: boolean): number {
   return op.size === 'v' ? (o32 ? 32 : 16) : (op.size as number);
 }
 
-/** Generate one instruction of `t` (plus any helper MOVs it needs) into `b`. */
-function generateInstruction(b: SequenceBuilder, t: Template, rnd: Random): void {
+/**
+ * Generate one instruction of `t` (plus any helper MOVs it needs) into `b`. Returns false when
+ * the x87 model refuses it (its helpers may have been emitted; the caller picks another row).
+ */
+function generateInstruction(b: SequenceBuilder, t: Template, rnd: Random, model?: FpuModel): boolean {
   const row = t.row;
   const [lo0, hi0] = opcodeRange(row);
   const opcode0 = lo0 + rnd.below(hi0 - lo0 + 1);
@@ -320,8 +336,9 @@ function generateInstruction(b: SequenceBuilder, t: Template, rnd: Random): void
     let flags = rowFlags(row);
     if (rep && str.compare) flags = count === undefined ? { ...flags, certain: false } : count === 0 ? NO_FLAGS : flags;
     writes.push(...(str.src ? [6] : []), ...(str.dst ? [7] : []), ...(str.acc ? [0] : []), ...(rep ? [1] : []));
+    if (str.dst && mnemonic !== 'CMPS' && mnemonic !== 'SCAS') model?.data.forget();
     b.emit([...prefixes, ...opcodeBytes(opcode)], row, flags, writes);
-    return;
+    return true;
   }
 
   // XLAT reads [EBX + AL].
@@ -332,7 +349,7 @@ function generateInstruction(b: SequenceBuilder, t: Template, rnd: Random): void
     if (!ok || rnd.chance(0.2)) b.loadRegister(3, DATA + rnd.below(DATA_SIZE - 256));
     if (rnd.chance(0.2)) prefixes.push(rnd.pick([0x26, 0x36, 0x3e, 0x2e]));
     b.emit([...prefixes, ...opcodeBytes(opcode)], row, rowFlags(row), writes);
-    return;
+    return true;
   }
 
   // SHLD/SHRD with a 16-bit operand: keep the count in 0..16.
@@ -366,6 +383,9 @@ function generateInstruction(b: SequenceBuilder, t: Template, rnd: Random): void
 
   let modrmBytes: number[] = [];
   let rmReg = row.rm ?? rnd.below(8);
+  const fpuRow = row.test === 'x87' || row.test === 'mmx';
+  let memEa: number | undefined;
+  let prep: PrepStore | undefined;
   const addr16 = noAccess && rnd.chance(0.2);
   if (t.hasModrm) {
     if (!useMemory) {
@@ -385,6 +405,9 @@ function generateInstruction(b: SequenceBuilder, t: Template, rnd: Random): void
         const signed = o32 ? off | 0 : (off << 16) >> 16;
         ea = (ea - Math.floor(signed / bitsize) * (bitsize / 8)) >>> 0;
       }
+      memEa = ea;
+      const format = model && FpuModel.sourceFormat(row);
+      if (model && format) prep = model.prepare(format, ea, rnd);
       modrmBytes = b.encodeMemory(regField, ea, noAccess);
     }
   }
@@ -441,7 +464,14 @@ function generateInstruction(b: SequenceBuilder, t: Template, rnd: Random): void
     if (immCount === undefined) flags = { ...flags, certain: false };
     else if ((immCount & 31) === 0) flags = NO_FLAGS;
   }
+  if (model && fpuRow) {
+    if (!model.step(row, { reg: regField, rm: rmReg, ea: useMemory ? memEa : undefined }, prep)) return false;
+    if (prep) emitPrepStore(b, prep);
+  } else if (model && memWrite) {
+    model.data.forget();
+  }
   b.emit([...prefixes, ...opcodeBytes(opcode), ...modrmBytes, ...tail], row, flags, writes);
+  return true;
 }
 
 function rowFlags(row: OpcodeRow): FlagEffect {
@@ -464,6 +494,9 @@ export function generateCases(seed: number, count: number, options: GeneratorOpt
   const cases: TestCase[] = [];
   const hasFpu = templates.some((t) => t.row.test === 'x87' || t.row.test === 'mmx');
   for (let index = 0; index < count; index++) {
+    // With x87/MMX rows the data seed is drawn first: the x87 model needs the data pages' contents.
+    const dataSeed = hasFpu ? rnd.u32() || 1 : 0;
+    const model = hasFpu ? new FpuModel(dataSeed) : undefined;
     const regs: number[] = [];
     for (let i = 0; i < 8; i++) {
       const pointer = i >= 3 && i !== 4 ? rnd.chance(0.8) : rnd.chance(0.2);
@@ -475,12 +508,12 @@ export function generateCases(seed: number, count: number, options: GeneratorOpt
       let x = rnd.u32() / 0x1_0000_0000 * total;
       let k = 0;
       while (k < templates.length - 1 && x >= weights[k]) x -= weights[k++];
-      generateInstruction(b, templates[k], rnd);
+      generateInstruction(b, templates[k], rnd, model);
     }
     const code = new Uint8Array(b.offset + 1);
     for (const ins of b.instructions) code.set(ins.bytes, ins.offset);
     code[b.offset] = 0xf4; // HLT: #GP(0) in ring 3 ends the case on both sides
-    cases.push({ index, code, instructions: b.instructions, regs, eflags, seed: rnd.u32() || 1, fpuControl: hasFpu ? 0x027f : 0 });
+    cases.push({ index, code, instructions: b.instructions, regs, eflags, seed: hasFpu ? dataSeed : rnd.u32() || 1, fpuControl: hasFpu ? 0x027f : 0 });
   }
   return cases;
 }

@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { TestCase } from './generator.ts';
-import { extendedToNumber, hasErrorCode, mantissaOf, type CpuResult } from './results.ts';
+import { exponentOf, extendedToNumber, hasErrorCode, mantissaOf, type CpuResult } from './results.ts';
 
 const SOURCE = fileURLToPath(new URL('./native-runner.c', import.meta.url));
 
@@ -67,10 +67,12 @@ export function runNative(cases: TestCase[]): CpuResult[] {
     const top = (status >> 11) & 7;
     const values: number[] = [];
     const mantissas: bigint[] = [];
+    const exponents: number[] = [];
     for (let p = 0; p < 8; p++) {
       const st = (p - top + 8) & 7; // FSAVE stores ST(i); physical Rp is ST((p - TOP) mod 8)
       values.push(extendedToNumber(fpuBytes, 12 + st * 10));
       mantissas.push(mantissaOf(fpuBytes, 12 + st * 10));
+      exponents.push(exponentOf(fpuBytes, 12 + st * 10));
     }
     const result: CpuResult = {
       regs,
@@ -79,7 +81,7 @@ export function runNative(cases: TestCase[]): CpuResult[] {
       vector: trapno,
       errorCode: hasErrorCode(trapno) ? u(11) : -1,
       cr2: u(12),
-      fpu: { control: fv.getUint32(0, true), status, tag: fv.getUint32(8, true), values, mantissas },
+      fpu: { control: fv.getUint32(0, true), status, tag: fv.getUint32(8, true), values, mantissas, exponents },
       changes: new Map(),
     };
     at += 56 + 92;

@@ -9,6 +9,8 @@ export interface FpuState {
   values: number[];
   /** Physical registers R0-R7: the 64-bit significand (MMX view), as bigint. */
   mantissas: bigint[];
+  /** Physical registers R0-R7: sign and exponent (the top 16 bits of the 80-bit value). */
+  exponents: number[];
 }
 
 export interface CpuResult {
@@ -45,6 +47,11 @@ export function extendedToNumber(b: Uint8Array, at: number): number {
   if (mant === 0n) return sign * 0;
   // value = mant * 2^(exp - 16383 - 63); Number() of a 64-bit integer rounds to nearest.
   return sign * Number(mant) * 2 ** (Math.max(exp, 1) - 16383 - 63);
+}
+
+/** Sign and exponent of an 80-bit value (little-endian bytes). */
+export function exponentOf(b: Uint8Array, at: number): number {
+  return b[at + 8] | (b[at + 9] << 8);
 }
 
 export function mantissaOf(b: Uint8Array, at: number): bigint {
