@@ -17,11 +17,11 @@ import { junitReport } from '../harness/junit.ts';
 import { formatInputLog } from '../harness/input-log.ts';
 import { buildMachineFromConfig, type BuiltMachine } from './deterministic-machine.ts';
 
-export const testUsage = `usage: webhvm test <script> [--config FILE] [--junit FILE] [--artifacts DIR] [--persist] [--verbose]
+export const testUsage = `usage: webhvm test <script> [--config FILE] [--junit FILE] [--artifacts DIR] [--persist] [--verbose] [--input-log FILE]
   Runs the script's steps against the configuration it names (or --config), in deterministic
   mode. --junit writes a JUnit XML report; on failure the last screen (failure.png), the serial
   log (serial.log) and the input log (input.log) go to --artifacts (default: the script's
-  directory). --browser (headless Chromium) is not available yet: it comes with the page.`;
+  directory); --input-log always writes the input taken, for webhvm run --replay. --browser (headless Chromium) is not available yet: it comes with the page.`;
 
 export async function testCommand(args: string[]): Promise<number> {
   let parsed;
@@ -35,6 +35,7 @@ export async function testCommand(args: string[]): Promise<number> {
         artifacts: { type: 'string' },
         persist: { type: 'boolean' },
         verbose: { type: 'boolean' },
+        'input-log': { type: 'string' },
         browser: { type: 'boolean' },
       },
     });
@@ -108,6 +109,7 @@ export async function testCommand(args: string[]): Promise<number> {
     await writeFile(join(dir, 'input.log'), formatInputLog(session.inputLog));
     console.log(`webhvm test: failure artifacts in ${dir} (failure.png, serial.log, input.log)`);
   }
+  if (values['input-log']) await writeFile(values['input-log'], formatInputLog(session.inputLog));
   if (values.junit) await writeFile(values.junit, junitReport(basename(scriptPath), results, session.serialText.slice(-65536)));
   await built.close();
   const passed = results.filter((r) => r.status === 'passed').length;
