@@ -499,6 +499,7 @@ export class Machine {
     const host = this.setup.hostClockMs!;
     this.hostStartMs ??= host();
     this.clock.advanceTo((host() - this.hostStartMs) * 1e6);
+    this.syncTscToGuestTime();
     if (this.cpu.halted && !this.haltCanEnd()) return;
     const reason = this.cpu.run(maxInstructions);
     this.clock.advanceTo((host() - this.hostStartMs) * 1e6);
@@ -514,6 +515,20 @@ export class Machine {
     const intr = apic ? apic.interruptPending || (!this.symmetricIo && this.pic.asserted) : this.pic.asserted;
     if (intr && this.cpu.eflags & 0x200) return true;
     return this.cpu.view.getUint32(this.cpu.offset('STATE') + this.cpu.offset('S_NMI_PENDING'), true) !== 0;
+  }
+
+  /**
+   * Real time: the TSC (offset + retired instructions in the core) also catches up with guest
+   * time, one tick per nsPerInstruction, so a guest keeping time with the TSC (Linux's
+   * clocksource) sees time pass while the CPU is halted. It never goes backwards.
+   */
+  private syncTscToGuestTime(): void {
+    const cpu = this.cpu;
+    const at = cpu.offset('STATE') + cpu.offset('S_TSC');
+    const retired = cpu.instructions;
+    const tsc = BigInt.asUintN(64, cpu.view.getBigUint64(at, true) + retired);
+    const ticks = BigInt(Math.floor(this.clock.now() / this.nsPerInstruction));
+    if (ticks > tsc) cpu.view.setBigUint64(at, BigInt.asUintN(64, ticks - retired), true);
   }
 
   /** Real-time mode: milliseconds until the next device event is due (Infinity if none). */
