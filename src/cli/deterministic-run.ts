@@ -75,7 +75,8 @@ export async function runDeterministic(argv: string[]): Promise<number> {
       },
     });
   } catch (e) {
-    return fail((e as Error).message);
+    // Several VMs, --trace-boot, --tftp and --boot-file are the regular runner's (run-command.ts).
+    return fail(`${(e as Error).message} (with ${DETERMINISTIC_RUN_OPTIONS.join(', ')} the runner takes one configuration and --until, --timeout, --screenshot, --debugcon, --quiet)`);
   }
   const { values, positionals } = parsed;
   if (positionals.length !== 1) return fail('expected exactly one configuration file');
