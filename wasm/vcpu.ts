@@ -42,13 +42,14 @@ export function switchVcpu(saveTo: u32, loadFrom: u32): void {
  * does not wait is ignored. Returns true when the vCPU can run.
  */
 export function applyStartupSignals(): bool {
+  // INIT came first (a SIPI to a vCPU that does not wait is never posted), and clears the block.
+  const sipi = load<u32>(STATE + S_SIPI_PENDING);
+  store<u32>(STATE + S_SIPI_PENDING, 0);
   if (load<u32>(STATE + S_INIT_PENDING)) {
     store<u32>(STATE + S_INIT_PENDING, 0);
     initCpu();
   }
-  const sipi = load<u32>(STATE + S_SIPI_PENDING);
   if (sipi) {
-    store<u32>(STATE + S_SIPI_PENDING, 0);
     if (load<u32>(STATE + S_WAIT_FOR_SIPI)) {
       const vector = sipi & 0xff;
       store<u32>(STATE + S_WAIT_FOR_SIPI, 0);

@@ -30,7 +30,8 @@
  * (their LVT entries exist but nothing fires them), remote read, SMI handling beyond a callback,
  * arbitration IDs (lowest-priority ties go to the first APIC in the machine's list), and the
  * 4-bit APIC ID of older parts (IDs are 8 bits; physical destination 0xFF is broadcast).
- * The wait-for-SIPI state is the machine's business: every accepted SIPI calls onStartup.
+ * The wait-for-SIPI state is the CPU's business: every accepted INIT calls onInit and every SIPI
+ * onStartup, and the machine posts them to its vCPU (which ignores a SIPI unless it waits for one).
  */
 import type { AccessRange, AccessSize } from '../bus/access-range.ts';
 import type { Clock, TimerHandle } from '../bus/clock.ts';
@@ -236,6 +237,19 @@ export class LocalApic implements Device {
 
   get enabled(): boolean {
     return this.hardwareEnabled && (this.svr & SVR_ENABLED) !== 0;
+  }
+
+  /**
+   * The CPU wrote its IA32_APIC_BASE MSR: bit 11 is the global enable, bit 8 (read-only) marks
+   * the bootstrap processor. Relocating the window (bits 12-35) is the machine's business.
+   */
+  apicBaseWritten(value: number): void {
+    this.setHardwareEnabled((value & 0x800) !== 0);
+  }
+
+  /** Whether this is the bootstrap processor's APIC (its LINT0 starts as a virtual wire). */
+  get bootstrapProcessor(): boolean {
+    return this.bsp;
   }
 
   /** APIC_BASE MSR bit 11. Disabling returns the registers to their power-on state. */

@@ -38,7 +38,9 @@ import { installFirmwareConfig, bootPaths, type BootDevice } from '../firmware/q
 import { fillCmos } from '../firmware/cmos-config.ts';
 import { describeMachineBoard } from '../firmware/board-description.ts';
 import { firmwareTablesFor, installFirmwareTables } from '../firmware/firmware-tables.ts';
-import { LocalApic, deliverApicMessage } from '../devices/local-apic.ts';
+import { type LocalApic, deliverApicMessage } from '../devices/local-apic.ts';
+import { LocalApics, type IpiEvent } from './local-apics.ts';
+import { VcpuScheduler } from './vcpu-scheduler.ts';
 import { IoApic } from '../devices/io-apic.ts';
 import { Imcr } from '../devices/imcr.ts';
 import { Uhci } from '../devices/uhci.ts';
@@ -153,6 +155,7 @@ export class Machine {
       module,
       ramBytes,
       extraBytes: VRAM_BYTES,
+      vcpus: setup.cpuCount,
       platform: {
         portIn: (port, size) => this.io.read(port, size),
         portOut: (port, size, value) => this.io.write(port, size, value),
@@ -162,8 +165,10 @@ export class Machine {
           this.traceRecorder?.mmioWrite(address);
         },
         interruptAcknowledge: () => this.acknowledgeInterrupt(),
+        apicBaseWrite: (low) => this.localApics?.running.apicBaseWritten(low),
       },
     });
+    this.vcpuScheduler = new VcpuScheduler(this.cpu);
     this.cpu.configure({ apic: setup.apic, pae: setup.pae, cpuCount: setup.cpuCount, cpuIndex: 0 });
     this.memory = new GuestMemory(this.cpu.ram());
     const { io, mmio, clock } = this;
@@ -175,22 +180,19 @@ export class Machine {
     this.pic = this.add(new DualPic8259({ io, intr: picOutput }));
     for (let i = 0; i < 16; i++) if (i !== 2) this.pic.connect(i, this.isaIrqs[i]);
     if (setup.apic) {
-      const apicIntr = new IrqLine('lapic-int');
-      apicIntr.connect(() => this.updateIntr());
-      picOutput.connect(() => this.updateIntr());
-      const apics: LocalApic[] = [];
-      this.localApic = this.add(new LocalApic({
-        clock, id: 0, bsp: true, intr: apicIntr,
-        send: (m) => deliverApicMessage(m, apics, apics[0]),
-        onInit: () => {}, onStartup: () => {},
-        onNmi: () => this.cpu.raiseNmi(),
+      picOutput.connect(() => this.updateIntr(0));
+      const localApics = new LocalApics({
+        clock, cpu: this.cpu,
+        intrChanged: (vcpu) => this.updateIntr(vcpu),
         onLevelEoi: (v) => this.ioApic?.eoi(v),
         externalAcknowledge: () => this.pic.acknowledge(),
-      }));
-      apics.push(this.localApic);
-      const lapic = this.localApic;
-      picOutput.connect((level) => lapic.setLint(0, level));
-      mmio.register({ ...lapic.mmio, owner: 'local-apic', base: 0xfee00000, length: 0x1000 });
+        onIpi: (e) => { for (const l of this.ipiListeners) l(e); },
+      });
+      this.localApics = localApics;
+      const apics = localApics.apics.map((a) => this.add(a));
+      this.localApic = apics[0];
+      picOutput.connect((level) => apics[0].setLint(0, level));
+      mmio.register(localApics.mmio);
       this.ioApic = this.add(new IoApic({ mmio, deliver: (m) => deliverApicMessage(m, apics) }));
       for (let i = 0; i < 16; i++) this.ioApic.connect(i === 0 ? 2 : i, this.isaIrqs[i]);
       this.add(new Imcr({ io, onModeChange: (symmetric) => { this.symmetricIo = symmetric; this.updateIntr(); this.traceRecorder?.imcrChanged(symmetric); } }));
@@ -305,23 +307,48 @@ export class Machine {
 
   private symmetricIo = false;
 
-  /** INTR: the local APIC's output, or in IMCR PIC mode also the 8259's (without APICs: the 8259). */
-  private updateIntr(): void {
-    const apic = this.localApic;
+  /**
+   * A vCPU's INTR: its local APIC's output; the bootstrap processor's also carries the 8259's in
+   * IMCR PIC mode (without APICs: the 8259).
+   */
+  private updateIntr(vcpu = 0): void {
+    const apic = this.localApics?.apics[vcpu];
     if (!apic) return;
-    const picDirect = !this.symmetricIo && this.pic.asserted && !apic.interruptPending;
-    this.cpu.setIntr(apic.interruptPending || picDirect);
+    const picDirect = vcpu === 0 && !this.symmetricIo && this.pic.asserted && !apic.interruptPending;
+    this.cpu.setIntr(apic.interruptPending || picDirect, vcpu);
   }
 
-  /** The INTA cycle: the vector comes from the local APIC, or the 8259 pair. */
+  /** The INTA cycle of the running vCPU: the vector comes from its local APIC, or the 8259 pair. */
   private acknowledgeInterrupt(): number {
-    const apic = this.localApic;
+    const apic = this.localApics?.running;
     if (apic) {
       if (apic.interruptPending) return apic.acknowledge();
-      if (!this.symmetricIo && this.pic.asserted) return this.pic.acknowledge();
+      if (this.cpu.current === 0 && !this.symmetricIo && this.pic.asserted) return this.pic.acknowledge();
       return -1;
     }
     return this.pic.asserted ? this.pic.acknowledge() : -1;
+  }
+
+  // ---- Virtual CPUs ----
+
+  /** The local APIC of every vCPU (apic=1). */
+  private readonly localApics: LocalApics | undefined;
+  private readonly vcpuScheduler: VcpuScheduler;
+  private readonly ipiListeners: ((e: IpiEvent) => void)[] = [];
+
+  /** Be told of every interrupt message a vCPU sends through its ICR (INIT, STARTUP, fixed, NMI). */
+  onIpi(listener: (e: IpiEvent) => void): void {
+    this.ipiListeners.push(listener);
+  }
+
+  /** Every vCPU's CPU state block, in vCPU order (vCPU 0 is the bootstrap processor): the CPU side of a snapshot. */
+  vcpuStates(): Uint8Array[] {
+    return this.cpu.saveVcpuStates();
+  }
+
+  /** Load blocks from vcpuStates(); the local APICs are devices and restore with the others. */
+  loadVcpuStates(blocks: readonly Uint8Array[]): void {
+    this.cpu.loadVcpuStates(blocks);
   }
 
   private add<T extends Device>(device: T): T {
@@ -477,6 +504,10 @@ export class Machine {
 
   private runVirtualTimeSlice(maxInstructions: number): void {
     if (this.mediaGate?.stalled) return; // guest time waits for late disk data
+    if (this.cpu.vcpuCount > 1) {
+      this.runVirtualTimeRounds(maxInstructions);
+      return;
+    }
     const now = this.clock.now();
     const next = this.clock.nextEventTime();
     const untilEvent = Math.ceil((next - now) / this.nsPerInstruction);
@@ -495,11 +526,53 @@ export class Machine {
     }
   }
 
+  /**
+   * Several vCPUs: rounds of turns (see vcpu-scheduler.ts) until `maxInstructions` retired, each
+   * turn capped by the next timer event; guest time follows the instructions of all vCPUs. With
+   * every vCPU halted, guest time jumps to the next event.
+   */
+  private runVirtualTimeRounds(maxInstructions: number): void {
+    const start = this.cpu.totalInstructions;
+    const untilEvent = () => {
+      const n = Math.ceil((this.clock.nextEventTime() - this.clock.now()) / this.nsPerInstruction);
+      return Number.isFinite(n) ? n : maxInstructions;
+    };
+    const afterTurn = (_vcpu: number, reason: StopReason) => {
+      this.syncVirtualClock();
+      if (reason === StopReason.Reset) this.requestEvent('triple-fault');
+      return !this.pendingEvent && !this.mediaGate?.stalled;
+    };
+    for (;;) {
+      const turns = this.vcpuScheduler.runRound(untilEvent, afterTurn);
+      if (this.pendingEvent || this.mediaGate?.stalled) return;
+      if (turns === 0) {
+        const t = this.clock.nextEventTime();
+        if (Number.isFinite(t)) {
+          this.clock.advanceTo(t);
+          this.clockInstructions = this.cpu.totalInstructions;
+          this.timeOffsetNs = t - Number(this.clockInstructions) * this.nsPerInstruction;
+        }
+        return;
+      }
+      if (Number(this.cpu.totalInstructions - start) >= maxInstructions) return;
+    }
+  }
+
   private runRealTimeSlice(maxInstructions: number): void {
     const host = this.setup.hostClockMs!;
     this.hostStartMs ??= host();
     this.clock.advanceTo((host() - this.hostStartMs) * 1e6);
     this.syncTscToGuestTime();
+    if (this.cpu.vcpuCount > 1) {
+      // One round: every vCPU with work gets a share of the slice; guest time is the host's.
+      const start = this.hostStartMs;
+      this.vcpuScheduler.runRound(() => Math.ceil(maxInstructions / this.cpu.vcpuCount), (_vcpu, reason) => {
+        this.clock.advanceTo((host() - start) * 1e6);
+        if (reason === StopReason.Reset) this.requestEvent('triple-fault');
+        return !this.pendingEvent;
+      });
+      return;
+    }
     if (this.cpu.halted && !this.haltCanEnd()) return;
     const reason = this.cpu.run(maxInstructions);
     this.clock.advanceTo((host() - this.hostStartMs) * 1e6);
@@ -555,7 +628,7 @@ export class Machine {
   }
 
   private syncVirtualClock(): void {
-    const insns = this.cpu.instructions;
+    const insns = this.cpu.totalInstructions;
     if (insns === this.clockInstructions) return;
     this.clockInstructions = insns;
     this.clock.advanceTo(Number(insns) * this.nsPerInstruction + this.timeOffsetNs);
@@ -564,7 +637,8 @@ export class Machine {
   /** True when the CPU is halted waiting for an interrupt that only asynchronous I/O can bring. */
   get idle(): boolean {
     if (this.mediaGate?.stalled) return true;
-    return this.cpu.halted && !Number.isFinite(this.clock.nextEventTime());
+    const halted = this.cpu.vcpuCount > 1 ? !this.vcpuScheduler.anyRunnable() : this.cpu.halted;
+    return halted && !Number.isFinite(this.clock.nextEventTime());
   }
 
   // ---- Screen ----
