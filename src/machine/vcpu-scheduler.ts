@@ -43,8 +43,9 @@ export class VcpuScheduler {
   runRound(budget: () => number, afterTurn: (vcpu: number, reason: StopReason) => boolean): number {
     const n = this.cpu.vcpuCount;
     let turns = 0;
+    const first = this.cursor;
     for (let k = 0; k < n; k++) {
-      const vcpu = (this.cursor + k) % n;
+      const vcpu = (first + k) % n;
       if (!this.cpu.runnable(vcpu)) continue;
       this.cpu.select(vcpu);
       this.cpu.setPauseExit(this.othersRunnable(vcpu));
