@@ -164,6 +164,20 @@ describe('LocalApic registers', () => {
   });
 });
 
+describe('LocalApic and the APIC_BASE MSR', () => {
+  it('follows the global enable bit of APIC_BASE writes; the BSP flag stays as built', () => {
+    const { apics, on, enable } = setup({ count: 2 });
+    enable(1);
+    apics[1].apicBaseWritten(0xfee00000); // bit 11 clear: hardware-disabled
+    expect(on(1).read(ID)).toBe(0xffffffff);
+    expect(on(0).read(ID)).toBe(0);
+    apics[1].apicBaseWritten(0xfee00900); // enabled again (a write cannot make it the BSP)
+    expect(on(1).read(ID)).toBe(0x01000000);
+    expect(on(1).read(SVR)).toBe(0xff); // back at power-on values
+    expect([apics[0].bootstrapProcessor, apics[1].bootstrapProcessor]).toEqual([true, false]);
+  });
+});
+
 describe('LocalApic priorities and acknowledge', () => {
   it('delivers the highest vector above the processor priority and moves it into service', () => {
     const { apic, read, write, enable, fixed, intrs } = setup();
