@@ -561,8 +561,8 @@ export function fpuExamine(fop: u32): void {
 export function fpuLoadReg(i: u32, fop: u32): void {
   fpuBegin(fop);
   if (isEmpty(i)) {
+    // Underflow is reported even when ST(7) is full as well (C1 = 0); the indefinite is pushed.
     if (stackUnderflow()) return;
-    if (!isEmpty(7)) { stackOverflowPush(); return; }
     fpuPushSlot();
     setRaw(0, INDEF_MANT, INDEF_SE);
     return;
@@ -819,6 +819,7 @@ export function fpuExtract(fop: u32): void {
   let se = seOf(0);
   const e = se & 0x7fff;
   if (isNaNExt(m, se) || isUnsupported(m, se)) {
+    setConditionCodes(FSW_C1, 0);
     if (isSNaNExt(m, se) || isUnsupported(m, se)) {
       if (signalFpu(FSW_IE)) return;
       if (isUnsupported(m, se)) { m = INDEF_MANT; se = INDEF_SE; } else m |= <u64>1 << 62;

@@ -200,7 +200,8 @@ function packFloat(m: u64, se: u32, fracBits: i32, expBits: i32): u64 {
     return signBit | (<u64>expMax << <u64>fracBits) | payload | quietBit;
   }
   if (m == 0) return signBit;
-  if (e == 0) storeFlags |= FSW_DE;
+  // A denormal source is not a denormal-operand exception for a store (SDM, FST: no #D); its
+  // tiny value underflows instead.
   const lz = <i32>clz<u64>(m);
   const norm = m << <u64>lz;
   const x = (e == 0 ? 1 : e) - lz - 16383; // unbiased exponent of the leading bit
@@ -260,7 +261,6 @@ function packInt(m: u64, se: u32, bits: u32): bool {
     storeFlags |= FSW_IE;
     return false;
   }
-  if (isDenormalExt(m, se)) storeFlags |= FSW_DE;
   if (roundedInexact) storeFlags |= FSW_PE;
   if (roundedUp) storeFlags |= FSW_C1;
   intValue = neg ? <u64>(-<i64>roundedMag) : roundedMag;

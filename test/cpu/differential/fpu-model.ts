@@ -169,7 +169,8 @@ export function arithmetic(op: number, a0: AbstractValue, b0: AbstractValue): Ab
     if (a.number && b.number) {
       // Tiny sums of doubles are exact; only overflow needs excluding.
       if (Math.max(a.hi, b.hi) + 1 > SAFE_MAX_EXP) return undefined;
-      r.zero = true;
+      // Exact cancellation needs equal magnitudes: possible only when the exponent ranges meet.
+      if (a.lo <= b.hi && b.lo <= a.hi) r.zero = true;
       range(Math.min(a.lo, b.lo) - 53, Math.max(a.hi, b.hi) + 1);
     }
   } else if (op === 1) {
@@ -421,6 +422,17 @@ function chosenBytes(format: FpuFormat, rnd: Random): Uint8Array | undefined {
 
 // ---- The abstract x87 state ----
 
+/**
+ * Arithmetic the models have seen (all FpuModel instances; reset by the caller): instructions
+ * generated whose operands are certainly finite (numbers or zeros, no NaN, infinity or
+ * unsupported encoding), and instructions refused.
+ */
+export const modelStats = { finiteArithmetic: 0, refused: 0 };
+
+function certainlyFinite(...values: AbstractValue[]): boolean {
+  return values.every((v) => v.number && !v.special);
+}
+
 /** A prepared store before an instruction: MOV m32, imm32 or MOV m16, imm16 at an absolute address. */
 export interface PrepStore {
   addr: number;
@@ -469,7 +481,7 @@ export class FpuModel {
   /** A value to store at the operand before a load (undefined: use what memory holds). */
   prepare(format: FpuFormat, ea: number, rnd: Random): PrepStore | undefined {
     const n = FORMAT_BYTES[format];
-    if (ea < DATA || ea + n > DATA + DATA_SIZE || !rnd.chance(0.7)) return undefined;
+    if (ea < DATA || ea + n > DATA + DATA_SIZE || !rnd.chance(0.8)) return undefined;
     const bytes = chosenBytes(format, rnd);
     return bytes ? { addr: ea, bytes } : undefined;
   }
@@ -491,6 +503,7 @@ export class FpuModel {
     const saved = { top: this.top, empty: [...this.empty], values: [...this.values] };
     if (prep) this.data.write(prep.addr, prep.bytes.length, prep.bytes);
     const ok = this.execute(row, ops);
+    if (!ok) modelStats.refused++;
     if (!ok) {
       Object.assign(this, saved);
       if (prep) this.data.write(prep.addr, prep.bytes.length); // conservative: unknown again
@@ -549,7 +562,7 @@ export class FpuModel {
         const m = this.load(FORMATS[Number(a[0])], ops.ea!);
         if (!m) return false;
         if (this.isEmpty(0)) return this.result(0, SPECIAL);
-        return this.result(0, arithmetic(op, this.get(0), m));
+        return this.result(0, arithmetic(op, this.get(0), m), this.get(0), m);
       }
       case 'fpuArithReg': {
         const op = Number(a[0]);
@@ -558,7 +571,7 @@ export class FpuModel {
         const dest = toSti ? i : 0;
         let v: AbstractValue | undefined = SPECIAL;
         if (!this.isEmpty(0) && !this.isEmpty(i)) v = toSti ? arithmetic(op, this.get(i), this.get(0)) : arithmetic(op, this.get(0), this.get(i));
-        if (!this.result(dest, v)) return false;
+        if (!this.result(dest, v, ...(v === SPECIAL ? [] : [this.get(0), this.get(i)]))) return false;
         if (a[3] === 'true') this.pop();
         return true;
       }
@@ -605,12 +618,14 @@ export class FpuModel {
       case 'fpuConstant':
         this.push(CONSTANTS[Number(a[0])]);
         return true;
-      case 'fpuSqrt': return this.result(0, this.isEmpty(0) ? SPECIAL : squareRoot(this.get(0)));
+      case 'fpuSqrt': return this.isEmpty(0) ? this.result(0, SPECIAL) : this.result(0, squareRoot(this.get(0)), this.get(0));
       case 'fpuRoundInt': return this.result(0, this.isEmpty(0) ? SPECIAL : roundToInteger(this.get(0)));
       case 'fpuScale':
-        return this.result(0, this.isEmpty(0) || this.isEmpty(1) ? SPECIAL : scale(this.get(0), this.get(1)));
+        if (this.isEmpty(0) || this.isEmpty(1)) return this.result(0, SPECIAL);
+        return this.result(0, scale(this.get(0), this.get(1)), this.get(0), this.get(1));
       case 'fpuPartialRemainder':
-        return this.result(0, this.isEmpty(0) || this.isEmpty(1) ? SPECIAL : remainder(this.get(0), this.get(1)));
+        if (this.isEmpty(0) || this.isEmpty(1)) return this.result(0, SPECIAL);
+        return this.result(0, remainder(this.get(0), this.get(1)), this.get(0), this.get(1));
       case 'fpuExtract': {
         const empty0 = this.isEmpty(0);
         const full7 = !this.isEmpty(7);
@@ -651,8 +666,9 @@ export class FpuModel {
   }
 
   /** Write an arithmetic result unless the precision model is not exact for it. */
-  private result(i: number, v: AbstractValue | undefined): boolean {
+  private result(i: number, v: AbstractValue | undefined, ...operands: AbstractValue[]): boolean {
     if (!v) return false;
+    if (operands.length && certainlyFinite(...operands)) modelStats.finiteArithmetic++;
     this.set(i, v);
     return true;
   }

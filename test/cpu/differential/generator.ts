@@ -487,16 +487,25 @@ function opcodeBytes(opcode: number): number[] {
 export function generateCases(seed: number, count: number, options: GeneratorOptions = {}): TestCase[] {
   const { templates } = generatableRows(options.classes);
   if (!templates.length) throw new Error('no generatable rows for these classes');
-  const weights = templates.map((t) => (/^(I?DIV)$/.test(t.row.mnemonic) ? 0.15 : 1));
-  const total = weights.reduce((a, b) => a + b, 0);
+  // An MMX instruction has eight rows (one per ModRM.reg) in each form: weigh it as one.
+  const base = templates.map((t) => (/^(I?DIV)$/.test(t.row.mnemonic) ? 0.15 : t.row.test === 'mmx' ? 0.125 : 1));
+  // With both x87 and MMX rows, a case is x87-only, MMX-only or mixed (MMX writes turn x87
+  // registers into NaN encodings, so mixed cases alone would rarely do arithmetic on numbers).
+  const mixes = [[1, 0], [0, 1], [1, 0.3]].map(([x87, mmx]) => {
+    const weights = base.map((w, k) => w * (templates[k].row.test === 'x87' ? x87 : templates[k].row.test === 'mmx' ? mmx : 1));
+    return { weights, total: weights.reduce((a, b) => a + b, 0) };
+  });
   const length = options.length ?? 50;
   const rnd = new Random(seed);
   const cases: TestCase[] = [];
   const hasFpu = templates.some((t) => t.row.test === 'x87' || t.row.test === 'mmx');
+  const bothFpu = templates.some((t) => t.row.test === 'x87') && templates.some((t) => t.row.test === 'mmx');
   for (let index = 0; index < count; index++) {
     // With x87/MMX rows the data seed is drawn first: the x87 model needs the data pages' contents.
     const dataSeed = hasFpu ? rnd.u32() || 1 : 0;
     const model = hasFpu ? new FpuModel(dataSeed) : undefined;
+    const mix = bothFpu ? mixes[[0, 0, 0, 0, 0, 1, 1, 2, 2, 2][rnd.below(10)]] : mixes[2];
+    const { weights, total } = mix.total > 0 ? mix : mixes[2];
     const regs: number[] = [];
     for (let i = 0; i < 8; i++) {
       const pointer = i >= 3 && i !== 4 ? rnd.chance(0.8) : rnd.chance(0.2);
