@@ -1,13 +1,13 @@
 /**
  * The serial output of several VMs on one stream: every line starts with the VM's name
  * (`name| `). Whole lines go out as they complete; an unfinished line (a shell prompt, or text
- * still arriving at the UART's pace) waits until it completes or `partialDelayMs` passes, so
- * lines of two VMs that print at once do not break each other up. With a single VM the bytes
- * pass unchanged.
+ * still arriving at the UART's pace) waits until it completes or its VM has printed nothing for
+ * `partialDelayMs`, so lines of two VMs that print at once do not break each other up. With a
+ * single VM the bytes pass unchanged.
  */
 export class PrefixedOutput {
-  /** Unfinished line text not yet written, per VM. */
-  private readonly pending = new Map<string, string>();
+  /** Unfinished line text not yet written, per VM, and when the VM last added to it. */
+  private readonly pending = new Map<string, { text: string; at: number }>();
   /** The VM whose line was written unfinished and may continue, if any. */
   private open: string | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
@@ -15,13 +15,15 @@ export class PrefixedOutput {
   constructor(
     private readonly write: (text: string) => void,
     private readonly prefixed: boolean,
-    private readonly partialDelayMs = 50,
+    private readonly partialDelayMs = 200,
+    /** Host milliseconds (the runner's own output pacing, not guest time). */
+    private readonly now: () => number = Date.now,
   ) {}
 
   /** Text `text` from the VM named `name`. */
   print(name: string, text: string): void {
     if (!this.prefixed) return this.write(text);
-    let line = (this.pending.get(name) ?? '') + text;
+    let line = (this.pending.get(name)?.text ?? '') + text;
     let out = '';
     for (let nl = line.indexOf('\n'); nl >= 0; nl = line.indexOf('\n')) {
       out += this.lineStart(name) + line.slice(0, nl + 1);
@@ -30,22 +32,37 @@ export class PrefixedOutput {
     }
     if (out) this.write(out);
     if (line) {
-      this.pending.set(name, line);
-      this.timer ??= setTimeout(() => this.flushPartial(), this.partialDelayMs);
+      this.pending.set(name, { text: line, at: this.now() });
+      this.timer ??= setTimeout(() => this.flushQuiet(), this.partialDelayMs);
     } else {
       this.pending.delete(name);
     }
   }
 
-  /** Writes the unfinished lines as they are (the VMs may be waiting for input). */
+  /** Writes every unfinished line as it is. */
   flushPartial(): void {
+    this.flushWhere(() => true);
+  }
+
+  /** Writes the unfinished lines of VMs that went quiet (they may be waiting for input). */
+  flushQuiet(): void {
+    const now = this.now();
+    this.flushWhere((at) => now - at >= this.partialDelayMs);
+    if (this.pending.size) {
+      const oldest = Math.min(...[...this.pending.values()].map((p) => p.at));
+      this.timer = setTimeout(() => this.flushQuiet(), Math.max(1, oldest + this.partialDelayMs - now));
+    }
+  }
+
+  private flushWhere(due: (at: number) => boolean): void {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
-    for (const [name, text] of this.pending) {
+    for (const [name, { text, at }] of this.pending) {
+      if (!due(at)) continue;
       this.write(this.lineStart(name) + text);
       this.open = name;
+      this.pending.delete(name);
     }
-    this.pending.clear();
   }
 
   /** Everything out and the line ended, before text that is not a VM's (the runner's own). */

@@ -31,6 +31,25 @@ describe('PrefixedOutput', () => {
     expect(text()).toBe('a| / # ls\nb| x\na| / # \n');
   });
 
+  it('holds an unfinished line while its VM keeps adding to it', () => {
+    let now = 0;
+    let text = '';
+    const out = new PrefixedOutput((t) => (text += t), true, 100, () => now);
+    out.print('a', 'WE');
+    out.print('b', 'y');
+    for (let i = 0; i < 4; i++) {
+      now += 60;
+      out.print('a', 'x');
+      out.flushQuiet();
+    }
+    expect(text).toBe('b| y'); // b went quiet; a kept printing
+    now += 100;
+    out.flushQuiet();
+    out.print('a', '\n');
+    out.endLine();
+    expect(text).toBe('b| y\na| WExxxx\n');
+  });
+
   it('passes a single VM through unchanged', () => {
     const { out, text } = collect(false);
     out.print('a', 'one\ntwo');
