@@ -192,7 +192,10 @@ async function runWithSave(built: BuiltMachine, goal: (extra?: RunGoal) => RunGo
       return first;
     }
     const idle = await session.run(goal({ ioIdle: true }));
-    if (idle.end !== 'reached') return idle;
+    if (idle.end !== 'reached') {
+      console.error(`\nwebhvm: the run ended (${idle.end}) while waiting for the disks to be idle: no snapshot written`);
+      return idle;
+    }
     try {
       const file = await saveSnapshot(machine, { serial: session.saveSerial() });
       await writeFile(saveAt.file, file);

@@ -205,7 +205,8 @@ export class Session {
         if (lines && lines.some((l) => goal.screen!.test(l))) return true;
       }
     }
-    return goal.ioIdle === true && goal.insns === undefined && goal.ns === undefined && !goal.serial && !goal.serialAtBoundary && !goal.screen;
+    // Waiting for idle disks alone: reached now (`serial` is a stop, not a place to reach).
+    return goal.ioIdle === true && goal.insns === undefined && goal.ns === undefined && !goal.serialAtBoundary && !goal.screen;
   }
 
   private powerEvent(event: MachineEvent): RunEnd | undefined {
