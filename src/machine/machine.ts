@@ -38,7 +38,7 @@ import { installFirmwareConfig, bootPaths, type BootDevice } from '../firmware/q
 import { fillCmos } from '../firmware/cmos-config.ts';
 import { describeMachineBoard } from '../firmware/board-description.ts';
 import { firmwareTablesFor, installFirmwareTables } from '../firmware/firmware-tables.ts';
-import { type LocalApic, deliverApicMessage } from '../devices/local-apic.ts';
+import { type LocalApic, DeliveryMode, deliverApicMessage } from '../devices/local-apic.ts';
 import { LocalApics, type IpiEvent } from './local-apics.ts';
 import { VcpuScheduler } from './vcpu-scheduler.ts';
 import { IoApic } from '../devices/io-apic.ts';
@@ -376,6 +376,13 @@ export class Machine {
       });
       this.traceRecorder = recorder;
       this.onEvent((e) => recorder.powerEvent(e));
+      // AP start-up: INIT (assert) and STARTUP IPIs to other vCPUs (vCPU index = APIC ID here).
+      this.onIpi((e) => {
+        const { mode, level, vector } = e.message;
+        if (mode !== DeliveryMode.Init && mode !== DeliveryMode.Startup) return;
+        if (mode === DeliveryMode.Init && !level) return;
+        for (const t of e.targets) if (t !== e.source) recorder.apStartup(mode === DeliveryMode.Init ? 'INIT' : 'STARTUP', t, mode === DeliveryMode.Startup ? vector : undefined);
+      });
     }
     return this.traceRecorder.trace;
   }
