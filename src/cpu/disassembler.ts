@@ -5,7 +5,9 @@
  * (`add dword [es:ebx+esi*4+0x10], 0x1`), for 16- and 32-bit code, with every prefix shown:
  * LOCK/REP/REPE/REPNE by name, segment overrides inside the memory operand (or as a prefix
  * word when there is none), and operand/address-size prefixes as o16/o32/a16/a32 when the
- * operands do not already show them.
+ * operands do not already show them. x87 and MMX register operands (ST(i) written st0-st7 and
+ * MM0-MM7 written mm0-mm7, as nasm spells them) come from the registers the row's x87/MMX call
+ * takes ($reg, $rm), since the table gives those rows no operand specifiers for them.
  */
 import { opcodeTable, opcodeRange, type OpcodeRow } from '../../wasm/table/index.ts';
 import { parseOperand, type Operand } from '../../wasm/table/operands.ts';
@@ -74,6 +76,53 @@ function sizeKeyword(bits: number): string {
 
 function needsModrm(e: Entry): boolean {
   return e.row.ext !== undefined || e.ops.some((o) => 'EGMRSCD'.includes(o.kind));
+}
+
+/** The x87 or MMX call of a row's exec (`fpuArithReg(0, $rm, true, false, ...)`), if it has one. */
+function fpuCall(row: OpcodeRow): { name: string; args: string[] } | undefined {
+  const m = /(?:^|;\s*)(fpu\w+|mmx\w+|emms)\(([^)]*(?:\([^)]*\)[^)]*)*)\);/.exec(row.exec.replace(/^mmxEnter\(\);\s*/, ''));
+  return m ? { name: m[1], args: m[2].split(/,\s*(?![^(]*\))/) } : undefined;
+}
+
+// Memory formats of wasm/fpu-memory.ts (FMT_*) and their nasm size keywords.
+const FPU_FORMAT_SIZE = ['dword', 'qword', 'dword', 'word', 'tword', 'qword', 'tword'];
+
+/**
+ * Operands of an x87 or MMX row: ST(i) for x87 register forms, MMn and general registers for
+ * MMX, the memory operand with its size (`mem` is its bracketed text, `imm` the immediates).
+ * Undefined for rows without an x87/MMX call.
+ */
+function fpuOperands(row: OpcodeRow, modrm: number, mem: string, imm: string[]): string[] | undefined {
+  const call = fpuCall(row);
+  if (!call) return undefined;
+  const reg = (modrm >> 3) & 7;
+  const rm = modrm & 7;
+  const st = (s: string) => `st${s === '$rm' ? rm : Number(s)}`;
+  const a = call.args;
+  switch (call.name) {
+    case 'fpuArithReg': return a[2] === 'true' ? [st(a[1]), 'st0'] : ['st0', st(a[1])];
+    case 'fpuCmov': return ['st0', st(a[1])];
+    case 'fpuComi': return ['st0', st(a[0])];
+    case 'fpuCompareReg': return a[0] === '$rm' ? [st(a[0])] : [];
+    case 'fpuLoadReg': case 'fpuExchange': case 'fpuStoreReg': case 'fpuFree': return [st(a[0])];
+    case 'fpuLoadMem': return [`${FPU_FORMAT_SIZE[Number(a[0])]} ${mem}`];
+    case 'fpuArithMem': return [`${FPU_FORMAT_SIZE[Number(a[0])]} ${mem}`];
+    case 'fpuStoreMem': return [`${FPU_FORMAT_SIZE[Number(a[0])]} ${mem}`];
+    case 'fpuStoreControl': case 'fpuStoreStatus': case 'fpuLoadControl': return [`word ${mem}`];
+    case 'fpuStoreStatusAx': return ['ax'];
+    case 'mmxShiftImm': return [`mm${rm}`, ...imm];
+    case 'mmxMovdToReg': return [REG32[rm], `mm${reg}`];
+    case 'mmxStore': return [`${a[3] === '4' ? 'dword' : 'qword'} ${mem}`, `mm${reg}`];
+    case 'mmxCopy': return [`mm${a[0] === '$rm' ? rm : reg}`, `mm${a[0] === '$rm' ? reg : rm}`];
+    case 'mmxMove': case 'mmxBinary': {
+      const src = call.name === 'mmxMove' ? a[1] : a[2];
+      // nasm takes the 32-bit sources of PUNPCKL* as bare memory operands (the register sets the size).
+      const source = src.startsWith('mmxReg32') ? REG32[rm] : src.startsWith('mmxGet') ? `mm${rm}`
+        : src.startsWith('mmxLoad64') ? `qword ${mem}` : call.name === 'mmxMove' ? `dword ${mem}` : mem;
+      return [`mm${reg}`, source];
+    }
+    default: return undefined; // no register operands (FCHS, EMMS, ...) or the row's own (FLDENV m)
+  }
 }
 
 /** Disassemble one instruction at `offset` of `bytes`. */
@@ -218,6 +267,9 @@ export function disassemble(bytes: Uint8Array, offset = 0, options: DisassembleO
         case 'X': break;
       }
     }
+
+    const fpuTexts = fpuOperands(row, modrm, memText, ops.map((o, i) => (o.kind === 'I' ? texts[i] : '')).filter((t) => t));
+    if (fpuTexts) texts.splice(0, texts.length, ...fpuTexts);
 
     // Mnemonic.
     let mn = row.mnemonic.toLowerCase();

@@ -67,12 +67,51 @@ describe('disassembler', () => {
     expect(all.map((l) => [l.address, l.text])).toEqual([[0x10, 'nop'], [0x11, 'inc eax'], [0x12, 'ret']]);
   });
 
+  it('shows x87 ST(i) and MMX MMn operands and the sizes of x87/MMX memory operands', () => {
+    expect(d('d8 c1')).toBe('fadd st0, st1');
+    expect(d('dc c1')).toBe('fadd st1, st0');
+    expect(d('dc e1')).toBe('fsubr st1, st0'); // DC E0+i is FSUBR ST(i), ST(0)
+    expect(d('dc e9')).toBe('fsub st1, st0');
+    expect(d('de f9')).toBe('fdivp st1, st0');
+    expect(d('de f1')).toBe('fdivrp st1, st0');
+    expect(d('d9 c3')).toBe('fld st3');
+    expect(d('d9 cf')).toBe('fxch st7');
+    expect(d('dd d9')).toBe('fstp st1');
+    expect(d('dd c2')).toBe('ffree st2');
+    expect(d('d8 d1')).toBe('fcom st1');
+    expect(d('de d9')).toBe('fcompp');
+    expect(d('da c9')).toBe('fcmove st0, st1');
+    expect(d('df f2')).toBe('fcomip st0, st2');
+    expect(d('df e0')).toBe('fnstsw ax');
+    expect(d('d9 e8')).toBe('fld1');
+    expect(d('d8 03')).toBe('fadd dword [ebx]');
+    expect(d('dc 0b')).toBe('fmul qword [ebx]');
+    expect(d('de 03')).toBe('fiadd word [ebx]');
+    expect(d('db 2b')).toBe('fld tword [ebx]');
+    expect(d('df 33')).toBe('fbstp tword [ebx]');
+    expect(d('dd 7b 04')).toBe('fnstsw word [ebx+0x4]');
+    expect(d('d9 33')).toBe('fnstenv [ebx]');
+    expect(d('0f fc ca')).toBe('paddb mm1, mm2');
+    expect(d('0f fc 0b')).toBe('paddb mm1, qword [ebx]');
+    expect(d('0f 60 0b')).toBe('punpcklbw mm1, [ebx]');
+    expect(d('0f 6e c8')).toBe('movd mm1, eax');
+    expect(d('0f 7e c8')).toBe('movd eax, mm1');
+    expect(d('0f 7e 0b')).toBe('movd dword [ebx], mm1');
+    expect(d('0f 6f d3')).toBe('movq mm2, mm3');
+    expect(d('0f 7f d3')).toBe('movq mm3, mm2');
+    expect(d('26 0f 7f 13')).toBe('movq qword [es:ebx], mm2');
+    expect(d('0f 71 d1 03')).toBe('psrlw mm1, 0x3');
+    expect(d('0f 73 f7 20')).toBe('psllq mm7, 0x20');
+    expect(d('0f 77')).toBe('emms');
+  });
+
   it('round-trips generated instructions through nasm', () => {
     // Disassemble generated instructions, assemble the text with nasm, and disassemble again:
     // nasm may pick other encodings, but the text must describe the same instruction.
-    // x87 and MMX register forms are printed without their ST(i)/MMn operands (no operand
-    // notation for them in the table yet), so the round trip covers the integer classes.
-    const cases = generateCases(11, 30, { length: 40, classes: ['int', 'string', 'bcd'] });
+    const cases = [
+      ...generateCases(11, 30, { length: 40, classes: ['int', 'string', 'bcd'] }),
+      ...generateCases(12, 40, { length: 40, classes: ['x87', 'mmx'] }),
+    ];
     const texts: string[] = [];
     for (const c of cases) {
       for (const ins of c.instructions) texts.push(disassemble(Uint8Array.from(ins.bytes), 0).text);

@@ -46,8 +46,10 @@ for (const [escape, pop] of [[0xdc, false], [0xde, true]] as const) {
       }
       return;
     }
+    // DC/DE E0+i is FSUBR ST(i), ST(0) and E8+i FSUB (F0/F8 likewise for FDIVR/FDIV): the
+    // reversed operation of the D8 row with the same ModRM.reg.
     const op = ext >= 4 ? ext ^ 1 : ext;
-    const mn = pop ? `${name}P` : name;
+    const mn = pop ? `${arithNames[op]}P` : arithNames[op];
     add({ opcode: escape, ext, mod: 'reg', mnemonic: mn, exec: `fpuArithReg(${op}, $rm, true, ${pop}, ${fop(escape)});`, test: 'x87' });
   });
 }
