@@ -778,8 +778,8 @@ export function fpuRoundInt(fop: u32): void {
   }
   const m = mantOf(0);
   const se = seOf(0);
+  setConditionCodes(FSW_C1, 0); // set again below only when the result was rounded up
   if (isNaNExt(m, se) || isUnsupported(m, se)) {
-    setConditionCodes(FSW_C1, 0);
     if (isSNaNExt(m, se) || isUnsupported(m, se)) {
       if (signalFpu(FSW_IE)) return;
       setRaw(0, isUnsupported(m, se) ? INDEF_MANT : m | (<u64>1 << 62), isUnsupported(m, se) ? INDEF_SE : se);
@@ -818,8 +818,8 @@ export function fpuExtract(fop: u32): void {
   let m = mantOf(0);
   let se = seOf(0);
   const e = se & 0x7fff;
+  setConditionCodes(FSW_C1, 0); // NaN, infinity, zero and numbers alike
   if (isNaNExt(m, se) || isUnsupported(m, se)) {
-    setConditionCodes(FSW_C1, 0);
     if (isSNaNExt(m, se) || isUnsupported(m, se)) {
       if (signalFpu(FSW_IE)) return;
       if (isUnsupported(m, se)) { m = INDEF_MANT; se = INDEF_SE; } else m |= <u64>1 << 62;
