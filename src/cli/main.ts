@@ -7,6 +7,7 @@ import { halCommand } from './hal-command.ts';
 import { tablesCommand } from './tables-command.ts';
 import { overlayCommand } from './overlay-command.ts';
 import { testCommand } from './test-command.ts';
+import { relayCommand, RELAY_USAGE } from './relay-command.ts';
 
 const usage = `usage: webhvm <command> [arguments]
 
@@ -44,6 +45,7 @@ commands:
                            the firmware shows (tables, CPUs, APICs, interrupt routing)
   tables <config> --out DIR
                            write the ACPI tables (for iasl -d) and the MP table as binary files
+${RELAY_USAGE}
   help                     this text
 
 The run ends with one line "webhvm: <name> ended: <event>" per VM (matched, poweroff, reboot,
@@ -63,6 +65,8 @@ export async function main(args: string[]): Promise<number> {
       return overlayCommand(rest);
     case 'test':
       return testCommand(rest);
+    case 'relay':
+      return relayCommand(rest);
     case undefined:
     case 'help':
     case '--help':
