@@ -28,6 +28,8 @@ import { PrefixedOutput } from './prefixed-output.ts';
 import { parseUntilOptions } from './until-option.ts';
 import { gatewayOptionsFromArgs } from './tftp-option-node.ts';
 import { traceBootToFile, type BootTraceFile } from './trace-boot-option.ts';
+import { attachRelay, checkRelayUrl } from '../net/relay-attach.ts';
+import { connectNodeWebSocket } from './websocket-client-node.ts';
 
 const EXIT_OK = 0;
 const EXIT_FAILED = 1;
@@ -51,6 +53,7 @@ export async function runCommand(args: string[]): Promise<number> {
         tftp: { type: 'string', multiple: true },
         'boot-file': { type: 'string' },
         'trace-boot': { type: 'string' },
+        relay: { type: 'string' },
       },
     });
   } catch (e) {
@@ -68,16 +71,23 @@ export async function runCommand(args: string[]): Promise<number> {
     return EXIT_BAD_INPUT;
   }
 
+  const relayProblem = values.relay === undefined ? undefined : checkRelayUrl(values.relay);
+  if (relayProblem) {
+    console.error(`webhvm run: --relay: ${relayProblem}`);
+    return EXIT_BAD_INPUT;
+  }
+
   // Everything that can be wrong with the input is found here, before any VM starts.
   const several = positionals.length > 1;
   const output = new PrefixedOutput((text) => process.stdout.write(text), several);
   const network = new SwitchRegistry();
+  const relayUrl = values.relay;
   const vms: Vm[] = [];
   let until: Map<string, RegExp>;
   try {
     const gateway = gatewayOptionsFromArgs(values.tftp ?? [], values['boot-file']);
     for (const configPath of positionals) {
-      vms.push(await prepareVm(configPath, { several, quiet: values.quiet ?? false, output, network, gateway, traceBootPath: values['trace-boot'] }));
+      vms.push(await prepareVm(configPath, { several, quiet: values.quiet ?? false, output, network, gateway, traceBootPath: values['trace-boot'], realTime: relayUrl !== undefined }));
       const name = vms[vms.length - 1].config.name;
       if (vms.some((vm, i) => i < vms.length - 1 && vm.config.name === name)) throw new Error(`${configPath}: another configuration already names a VM '${name}': VM names must differ`);
     }
@@ -88,6 +98,12 @@ export async function runCommand(args: string[]): Promise<number> {
     for (const vm of vms) await vm.closeImages();
     return EXIT_BAD_INPUT;
   }
+
+  // A relay carries every bridge of the run to the outside world (docs/relay.md).
+  const uplinks = relayUrl === undefined ? [] : [...new Set(vms.flatMap((vm) => vm.config.nics.map((n) => n.bridge)))]
+    .map((bridge) => attachRelay(network, bridge, relayUrl, (url) => connectNodeWebSocket(url), {
+      onStatus: (status, detail) => console.error(`webhvm: relay ${status}: ${detail}`),
+    }));
 
   // What is typed goes to the first VM's COM1.
   const first = vms[0];
@@ -115,6 +131,7 @@ export async function runCommand(args: string[]): Promise<number> {
   } finally {
     process.stdin.off('data', stdinListener);
     process.stdin.pause();
+    for (const uplink of uplinks) uplink.close();
   }
   output.endLine();
   let worst = EXIT_OK;
@@ -155,6 +172,8 @@ interface VmContext {
   network: SwitchRegistry;
   gateway: Omit<GatewayOptions, 'port'>;
   traceBootPath?: string;
+  /** Guest time follows the host clock (a relay: the outside world's timeouts are real). */
+  realTime?: boolean;
 }
 
 /** Reads, checks and builds one VM; throws ConfigError, ImageError, FirmwareError or Error. */
@@ -187,7 +206,8 @@ async function prepareVm(configPath: string, context: VmContext): Promise<Vm> {
     });
     // The gateway of each bridge is set up before the machines plug into it.
     for (const nic of config.nics) builtInGateway(context.network.bridge(nic.bridge), context.gateway);
-    const machine = new Machine({ ...setup, network: context.network }, loadCoreModule());
+    const hostClockMs = context.realTime ? () => performance.now() : undefined;
+    const machine = new Machine({ ...setup, network: context.network, hostClockMs }, loadCoreModule());
     vm.machine = machine;
     if (context.traceBootPath) vm.traceBoot = traceBootToFile(machine, perVmPath(context.traceBootPath, config.name, context.several));
     return vm as Vm;

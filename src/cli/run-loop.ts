@@ -59,7 +59,13 @@ export class VmRunLoop implements RunnableVm {
   ) {}
 
   get idle(): boolean {
-    return this.machine.idle;
+    return this.machine.idle || this.waitingForHostClock;
+  }
+
+  /** Real-time mode: halted until a timer the host clock has not reached yet. */
+  private get waitingForHostClock(): boolean {
+    const m = this.machine;
+    return m.setup.hostClockMs !== undefined && m.cpu.halted && m.nextEventDelayMs() > 0;
   }
 
   whenMediaIdle(): Promise<void> {
@@ -73,7 +79,7 @@ export class VmRunLoop implements RunnableVm {
       const batchEnd = Date.now() + budgetMs;
       do {
         event = machine.runSlice();
-        if (event || machine.idle) break;
+        if (event || this.idle) break;
       } while (Date.now() < batchEnd);
     } catch (error) {
       return { event: 'crash', error };
@@ -93,7 +99,10 @@ export class VmRunLoop implements RunnableVm {
         machine.reset();
         return undefined;
       }
-      options.onNote?.(`guest ${event === 'triple-fault' ? 'triple-faulted (a reboot)' : event}`);
+      const outcome = policy === 'preserve'
+        ? `VM preserved, stopped with its final state and screen for inspection (on_${kind}='preserve')`
+        : `VM destroyed (on_${kind}='destroy')`;
+      options.onNote?.(`guest ${event === 'triple-fault' ? 'triple-faulted (a reboot)' : event}: ${outcome}`);
       return { event: kind };
     }
     if (machine.idle && machine.cpu.halted && !(machine.cpu.eflags & 0x200) && !this.stuckNoted) {

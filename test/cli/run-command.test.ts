@@ -42,3 +42,24 @@ describe.runIf(imagesAvailable('floppy.img'))('webhvm run with several configura
     expect(r.code).toBe(2);
   }, 60_000);
 });
+
+describe.runIf(imagesAvailable('floppy.img'))('webhvm run --relay', () => {
+  it('connects the bridge of a VM to a relay, and refuses a relay URL that is not ws://', async () => {
+    const { startRelayServer } = await import('../../src/cli/relay-server-node.ts');
+    const relay = await startRelayServer({ host: '127.0.0.1', port: 0, hostLoopback: false });
+    try {
+      const cfg = writeConfig(`name = 'relayed'\nbuilder = 'hvm'\nmemory = 16\nacpi = 0\napic = 0\nboot = 'a'\nfda = '${image('floppy.img')}'\nvif = [ 'bridge=xenbr0, model=rtl8139' ]\n`);
+      const r = await runWebhvm([cfg, '--relay', relay.url, '--until', 'FLOPPY-OK', '--timeout', '120']);
+      expect(r.stderr).toContain(`webhvm: relay open: ${relay.url}`);
+      expect(r.stdout).toContain('webhvm: relayed ended: matched');
+      expect(r.code).toBe(0);
+      await expect.poll(() => relay.stats.clients, { timeout: 5000 }).toBe(0);
+
+      const bad = await runWebhvm([cfg, '--relay', 'http://127.0.0.1:1/', '--until', 'x']);
+      expect(bad.stderr).toContain('expected a ws:// or wss:// URL');
+      expect(bad.code).toBe(2);
+    } finally {
+      await relay.close();
+    }
+  }, 200_000);
+});
