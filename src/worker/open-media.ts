@@ -1,6 +1,7 @@
 /**
  * Opens the images a configuration names in the browser worker: dropped Files/Blobs are read
- * lazily with Blob.slice (a 4 GiB image is never read whole), URLs are downloaded. Every image
+ * lazily with Blob.slice (a 4 GiB image is never read whole), URLs with HTTP range requests and a
+ * block cache (whole when the server has no ranges). Every image
  * is checked before the VM starts; writable disks get a copy-on-write overlay, so the user's
  * file is never written. Floppies (at most 2.88 MB) are read into memory.
  */
@@ -10,31 +11,15 @@ import type { BlockBackend } from '../storage/block-backend.ts';
 import { BlobBackend } from '../storage/blob-backend.ts';
 import { CowOverlay } from '../storage/cow-overlay.ts';
 import { FloppyImage } from '../storage/floppy-image.ts';
-import { MemoryBackend } from '../storage/memory-backend.ts';
+import { HttpRangeBackend } from '../storage/http-range-backend.ts';
 import { checkCdImage, checkDiskImage, checkFloppyImage, ImageError } from '../storage/image-checks.ts';
 import { CountingBackend, type BlockCounters } from './counting-backend.ts';
-
-/**
- * A URL image, downloaded whole. The HTTP range-request backend (block cache, lazy reads) is
- * used instead once src/storage/http-range-backend.ts exists; until then a URL costs its size in
- * memory.
- */
-async function openUrl(url: string, what: string): Promise<BlockBackend> {
-  let response: Response;
-  try {
-    response = await fetch(url);
-  } catch (e) {
-    throw new ImageError(what, `cannot fetch ${url}: ${(e as Error).message}`);
-  }
-  if (!response.ok) throw new ImageError(what, `cannot fetch ${url}: HTTP ${response.status} ${response.statusText}`);
-  return new MemoryBackend(new Uint8Array(await response.arrayBuffer()), { readOnly: true });
-}
 
 /** A read-only backend for an image source (no overlay, no checks). */
 export async function openSource(source: ImageSource, what: string): Promise<BlockBackend> {
   switch (source.kind) {
     case 'blob': return new BlobBackend(source.blob);
-    case 'url': return openUrl(source.url, what);
+    case 'url': return HttpRangeBackend.open(source.url);
     default: throw new ImageError(what, 'a path on the host cannot be opened in the browser: drop the file instead');
   }
 }
