@@ -149,7 +149,9 @@ export class Machine {
   constructor(setup: MachineSetup, module: WebAssembly.Module) {
     this.setup = setup;
     this.nsPerInstruction = setup.nsPerInstruction ?? 10;
-    this.mediaGate = setup.deterministic ? new MediaGate(this.clock) : undefined;
+    // In virtual time a disk answers at a guest time fixed by the request, and the CPU waits for
+    // late data instead of spinning in the guest's status polling loop (SeaBIOS polls BSY).
+    this.mediaGate = setup.deterministic || !setup.hostClockMs ? new MediaGate(this.clock) : undefined;
     const ramBytes = setup.ramMiB * 1024 * 1024;
     this.cpu = new CpuCore({
       module,
