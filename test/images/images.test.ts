@@ -20,7 +20,7 @@ const HERE = dirname(fileURLToPath(import.meta.url));
 const OUT = process.env.WEBHVM_IMAGES_OUT ?? join(HERE, 'out');
 const REQUIRE = process.env.WEBHVM_REQUIRE_IMAGES === '1';
 const MARKER = 'WEBHVM-GUEST-READY';
-const CMDLINE = 'console=ttyS0,115200 console=tty0';
+const CMDLINE = 'console=ttyS0,115200 console=tty0 cryptomgr.notests';
 const SECTOR = 512;
 const ISO_BLOCK = 2048;
 
