@@ -41,6 +41,8 @@ function main(): void {
   let configFileName = 'domain.cfg';
   let files: File[] = [];
   let baseUrl: string | undefined;
+  // ?relay=ws://HOST:PORT/: the VM's bridges go out through that WebSocket relay (docs/relay.md).
+  const relay = new URLSearchParams(location.search).get('relay') || undefined;
 
   void api.listen(proxy({
     serial: (port: 0 | 1, bytes: Uint8Array) => { if (port === 0) terminal.write(bytes); },
@@ -66,7 +68,7 @@ function main(): void {
 
   async function boot(): Promise<boolean> {
     setMessage('');
-    const r = await api.create({ config: editor.text, fileName: configFileName, files, baseUrl });
+    const r = await api.create({ config: editor.text, fileName: configFileName, files, baseUrl, relay });
     if (!r.ok) {
       editor.show(r.problems, r.warnings);
       setMessage(r.message);

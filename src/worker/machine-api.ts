@@ -17,6 +17,8 @@ export interface CreateRequest {
   files?: File[];
   /** The URL the configuration came from, for relative image paths. */
   baseUrl?: string;
+  /** The page's `?relay=ws://...`: the bridges go out through this WebSocket relay (docs/relay.md). */
+  relay?: string;
 }
 
 export type CreateResult =

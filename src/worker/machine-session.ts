@@ -12,11 +12,13 @@ import type { DomainConfig, IdeVdev } from '../config/domain-config.ts';
 import { Machine, type MachineEvent } from '../machine/machine.ts';
 import { machineSetupFromConfig, type OpenedMedia } from '../machine/setup-from-config.ts';
 import { SwitchRegistry } from '../net/virtual-switch.ts';
+import { checkRelayUrl } from '../net/relay-attach.ts';
 import { ImageError } from '../storage/image-checks.ts';
 import { renderFrame } from '../display/vga-render.ts';
 import { encodePng } from '../display/png.ts';
 import type { BlockCounters } from './counting-backend.ts';
 import { openCdImage, openDiskImage, openImagesBrowser } from './open-media.ts';
+import { TabNetwork } from './tab-network.ts';
 import type {
   CreateRequest, CreateResult, FrameInfo, KeyEvent, MachineApi, MachineListener, MachineStatus,
   MediaInput, PowerState, SharedVideoMemory,
@@ -65,6 +67,8 @@ export class MachineSession implements MachineApi {
   private listener: MachineListener | undefined;
   private readonly counters: BlockCounters = { reads: 0, writes: 0 };
   private network = new SwitchRegistry();
+  /** Links the bridges to other tabs; one tab's gateway answers per bridge (tab-network.ts). */
+  private readonly tabNetwork = new TabNetwork({ note: (message) => this.listener?.note(message) });
   private readonly keyQueue: KeyEvent[] = [];
   private serialBuffers: [number[], number[]] = [[], []];
   /** Bumped to end a run loop (pause, power off, a new machine). */
@@ -86,12 +90,15 @@ export class MachineSession implements MachineApi {
     const fileName = request.fileName ?? 'domain.cfg';
     let warnings: CreateResult['warnings'] = [];
     try {
+      const relayProblem = request.relay === undefined ? undefined : checkRelayUrl(request.relay);
+      if (relayProblem) throw new Error(relayProblem);
       const parsed = parseDomainConfig(request.config, { fileName });
       warnings = [...parsed.warnings];
       const media = await resolveMedia(parsed.config, browserMediaResolver({ files: request.files ?? [], baseUrl: request.baseUrl }), { fileName });
       this.counters.reads = this.counters.writes = 0;
       const opened = await openImagesBrowser(media, this.counters);
       this.config = parsed.config;
+      this.tabNetwork.relayUrl = request.relay;
       this.build(opened);
       this.message = `${parsed.config.name}: ready`;
       return { ok: true, name: parsed.config.name, warnings };
@@ -118,7 +125,7 @@ export class MachineSession implements MachineApi {
       nowSeconds: Math.floor(this.options.wallClockSeconds?.() ?? Date.now() / 1000),
       localOffsetSeconds: this.options.localOffsetSeconds ?? -new Date().getTimezoneOffset() * 60,
     });
-    this.network = new SwitchRegistry();
+    this.network = this.tabNetwork.newRegistry();
     setup.network = this.network;
     setup.hostClockMs = this.hostClockMs;
     this.opened = opened;
