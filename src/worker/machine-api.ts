@@ -50,6 +50,10 @@ export interface MachineStatus {
   cdroms: { vdev: string; present: boolean }[];
   /** The last power event or error, in words. */
   message: string;
+  /** The boot path so far (boot-path-summary.ts): one short line per step, oldest first. */
+  bootPath: string[];
+  /** Boot-path trace events recorded since power-on (changes whenever bootPath may have). */
+  bootEvents: number;
 }
 
 /** What the page needs to paint a frame: the card's registers; pixels come from shared memory. */

@@ -19,6 +19,7 @@ import { encodePng } from '../display/png.ts';
 import type { BlockCounters } from './counting-backend.ts';
 import { openCdImage, openDiskImage, openImagesBrowser } from './open-media.ts';
 import { TabNetwork } from './tab-network.ts';
+import { BootPathSummary } from './boot-path-summary.ts';
 import type {
   CreateRequest, CreateResult, FrameInfo, KeyEvent, MachineApi, MachineListener, MachineStatus,
   MediaInput, PowerState, SharedVideoMemory,
@@ -130,11 +131,16 @@ export class MachineSession implements MachineApi {
     setup.hostClockMs = this.hostClockMs;
     this.opened = opened;
     this.machine = new Machine(setup, this.options.module);
+    // The status bar shows the boot path as it happens (the trace costs little: it watches a few table pages).
+    const summary = new BootPathSummary();
+    this.machine.enableBootTrace().onEvent((e) => summary.add(e));
+    this.bootPath = summary;
     this.machineId++;
     this.keyQueue.length = 0;
   }
 
   private opened: OpenedMedia | undefined;
+  private bootPath = new BootPathSummary();
   /** Counts machines built: each has its own shared memory. */
   private machineId = 0;
 
@@ -371,6 +377,8 @@ export class MachineSession implements MachineApi {
       pointer: m?.tablet ? 'tablet' : m?.usbMouse ? 'usb-mouse' : 'ps2-mouse',
       cdroms: m ? [...m.cdroms].sort((a, b) => a[0] - b[0]).map(([i, cd]) => ({ vdev: VDEVS[i], present: cd.mediaPresent })) : [],
       message: this.message,
+      bootPath: this.bootPath.summary,
+      bootEvents: this.bootPath.events,
     };
   }
 

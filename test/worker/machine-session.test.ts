@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { MachineSession } from '../../src/worker/machine-session.ts';
 import { loadCoreModule } from '../../src/cpu/load-core-node.ts';
@@ -122,5 +122,32 @@ describe.runIf(imagesAvailable('floppy.img'))('MachineSession: running in real t
     const png = s.screenshotPng()!;
     expect([...png.subarray(1, 4)]).toEqual([0x50, 0x4e, 0x47]);
     s.powerOff();
+  }, 120_000);
+});
+
+describe.runIf(existsSync('build/default-guest.img'))('MachineSession: the boot path in the status', () => {
+  it('reports the default guest reading the firmware tables as it happens', async () => {
+    const s = session();
+    const config = readFileSync('examples/default-guest.cfg', 'utf8');
+    const files = [new File([readFileSync('build/default-guest.img')], 'default-guest.img')];
+    expect(await s.create({ config, files })).toMatchObject({ ok: true });
+    expect(s.status()).toMatchObject({ bootPath: [], bootEvents: 0 });
+    await s.start();
+    // The guest walks RSDP -> RSDT/XSDT -> the tables and prints them; the trace sees each first read.
+    const status = await waitFor('the guest to read the MADT', () => {
+      const st = s.status();
+      return st.bootPath.some((l) => /^tables read \(real mode\): .*RSDP .*APIC/.test(l)) && st;
+    });
+    s.powerOff();
+    expect(status.bootEvents).toBeGreaterThan(3);
+    expect(status.bootPath).toContain('booting from: Floppy');
+    expect(status.bootPath).toContain('interrupt mode: virtual wire'); // what SeaBIOS leaves: LINT0 as ExtINT
+    const found = status.bootPath.find((l) => l.startsWith('tables found: '));
+    expect(found).toMatch(/^tables found: RSDP (RSDT|XSDT).* FACP .*DSDT.* APIC/);
+    // Steps are listed in the order they first happened: the boot device before the reads.
+    expect(status.bootPath.indexOf('booting from: Floppy')).toBeLessThan(status.bootPath.findIndex((l) => l.startsWith('tables read')));
+    // A new machine starts a new boot path.
+    expect(await s.create({ config, files })).toMatchObject({ ok: true });
+    expect(s.status()).toMatchObject({ bootPath: [], bootEvents: 0 });
   }, 120_000);
 });
