@@ -348,6 +348,20 @@ export class CpuCore {
     }
   }
 
+  /**
+   * Raise every vCPU's TSC to at least `ticks`, never lowering one (real-time mode: the TSC
+   * follows a guest clock driven by the host, also while the vCPUs are halted).
+   */
+  raiseTimeStampCounters(ticks: bigint): void {
+    this.levelTimeStampCounters();
+    for (let i = 0; i < this.vcpuCount; i++) {
+      const base = this.stateAddress(i);
+      const retired = this.view.getBigUint64(base + this.layout.S_INSTRUCTIONS, true);
+      const tsc = BigInt.asUintN(64, this.view.getBigUint64(base + this.layout.S_TSC, true) + retired);
+      if (ticks > tsc) this.view.setBigUint64(base + this.layout.S_TSC, BigInt.asUintN(64, ticks - retired), true);
+    }
+  }
+
   /** Instructions retired by all vCPUs since power-on. */
   get totalInstructions(): bigint {
     if (this.vcpuCount === 1) return this.instructions;

@@ -605,12 +605,8 @@ export class Machine {
    * clocksource) sees time pass while the CPU is halted. It never goes backwards.
    */
   private syncTscToGuestTime(): void {
-    const cpu = this.cpu;
-    const at = cpu.offset('STATE') + cpu.offset('S_TSC');
-    const retired = cpu.instructions;
-    const tsc = BigInt.asUintN(64, cpu.view.getBigUint64(at, true) + retired);
-    const ticks = BigInt(Math.floor(this.clock.now() / this.nsPerInstruction));
-    if (ticks > tsc) cpu.view.setBigUint64(at, BigInt.asUintN(64, ticks - retired), true);
+    // Every vCPU's: they share one TSC (see CpuCore.levelTimeStampCounters).
+    this.cpu.raiseTimeStampCounters(BigInt(Math.floor(this.clock.now() / this.nsPerInstruction)));
   }
 
   /** Real-time mode: milliseconds until the next device event is due (Infinity if none). */
@@ -632,8 +628,8 @@ export class Machine {
   /** Restoring a snapshot: guest time is `timeNs` at the CPU's current instruction count. */
   resumeAt(timeNs: number): void {
     this.clock.setTime(timeNs);
-    this.clockInstructions = this.cpu.instructions;
-    this.timeOffsetNs = timeNs - Number(this.cpu.instructions) * this.nsPerInstruction;
+    this.clockInstructions = this.cpu.totalInstructions;
+    this.timeOffsetNs = timeNs - Number(this.clockInstructions) * this.nsPerInstruction;
   }
 
   private syncVirtualClock(): void {

@@ -188,6 +188,22 @@ spinlock: db 0
   });
 });
 
+describe('TSC catch-up in real time', () => {
+  it('raises every vCPU\'s TSC to the guest clock, and never lowers one', () => {
+    const { cpu, out } = smpCore(2, assemble(`${header}  rdtsc\n  out 0xf0, eax\n  cli\n  hlt\n`));
+    cpu.raiseTimeStampCounters(1_000_000n);
+    cpu.raiseTimeStampCounters(10n);
+    cpu.run(100);
+    cpu.postStartup(1, 8);
+    cpu.select(1);
+    cpu.run(100);
+    expect(out).toHaveLength(2);
+    // The BSP's RDTSC follows 4 instructions (far jump, xor, two segment loads); the AP's follows
+    // the BSP's 8 (through HLT) and its own 3.
+    expect(out.map((o) => o.value)).toEqual([1_000_004, 1_000_011]);
+  });
+});
+
 describe('atomicity between vCPUs', () => {
   // Each vCPU adds 1 to a counter 3000 times: a load, an add and a store (a window another
   // vCPU's turn can fall into) guarded by a spinlock taken with XCHG; `done` counts finishers
