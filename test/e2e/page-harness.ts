@@ -1,0 +1,55 @@
+/**
+ * NODE-ONLY test helper for the page's end-to-end tests: builds the default guest and the
+ * production page (vite build into a temporary folder), serves it with the isolation headers,
+ * and launches Debian's headless Chromium through playwright-core.
+ */
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { chromium, type Browser } from 'playwright-core';
+import { serveStatic, type StaticServer } from './static-server.ts';
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
+export const CHROMIUM = '/usr/bin/chromium';
+export const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
+/** Whether the e2e tests can run here (WEBHVM_REQUIRE_IMAGES=1 makes a missing browser a failure). */
+export function chromiumRunnable(): boolean {
+  return existsSync(CHROMIUM) || process.env.WEBHVM_REQUIRE_IMAGES === '1';
+}
+
+export interface PageHarness {
+  server: StaticServer;
+  browser: Browser;
+  close(): Promise<void>;
+}
+
+/** Build the default guest and the page, serve the build (`mediaRoot` at /media/), start Chromium. */
+export async function startPageHarness(mediaRoot: string, extraArgs: string[] = []): Promise<PageHarness> {
+  const guest = spawnSync(process.execPath, [join(ROOT, 'bios/default-guest/build.mjs')], { cwd: ROOT, encoding: 'utf8' });
+  if (guest.status !== 0) throw new Error(`building the default guest failed:\n${guest.stdout}\n${guest.stderr}`);
+  const outDir = mkdtempSync(join(tmpdir(), 'webhvm-dist-'));
+  let server: StaticServer | undefined;
+  try {
+    const built = spawnSync(process.execPath, [join(ROOT, 'node_modules/vite/bin/vite.js'), 'build', '--outDir', outDir, '--emptyOutDir', '--logLevel', 'warn'], { cwd: ROOT, encoding: 'utf8' });
+    if (built.status !== 0) throw new Error(`vite build failed:\n${built.stdout}\n${built.stderr}`);
+    server = await serveStatic(outDir, mediaRoot);
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: [...CHROMIUM_ARGS, ...extraArgs] });
+    const s = server;
+    return {
+      server: s,
+      browser,
+      async close() {
+        await browser.close();
+        await s.close();
+        rmSync(outDir, { recursive: true, force: true });
+      },
+    };
+  } catch (e) {
+    await server?.close();
+    rmSync(outDir, { recursive: true, force: true });
+    throw e;
+  }
+}
