@@ -323,8 +323,9 @@ export function cpuid(): void {
     case 0x8000_0001:
       d = load<u32>(STATE + S_CPUID_SWITCHES) & CPUID_PAE ? <u32>1 << 20 : 0; // NX with PAE
       break;
-    case 0x8000_0002: a = 0x4862_6557; b = 0x5020_4d56; c = 0x6e65_5020; d = 0x6d75_6974; break; // "WebHVM Pentium"
-    case 0x8000_0003: a = 0x7270_2d20; b = 0x7365_636f; c = 0x0072_6f73; d = 0; break; // "-processor"
+    // The brand string, 16 bytes per leaf, little-endian: "WebHVM Pentium-processor".
+    case 0x8000_0002: a = 0x4862_6557; b = 0x5020_4d56; c = 0x6974_6e65; d = 0x702d_6d75; break; // "WebHVM Pentium-p"
+    case 0x8000_0003: a = 0x6563_6f72; b = 0x726f_7373; c = 0; d = 0; break; // "rocessor"
     case 0x8000_0004: break;
     default:
       // Leaves above the maximum return the highest basic leaf's values, as Intel CPUs do.

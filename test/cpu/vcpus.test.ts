@@ -131,6 +131,14 @@ describe('per-vCPU identity and time', () => {
     expect(out.map((o) => [o.vcpu, o.value >>> 24, (o.value >>> 16) & 0xff])).toEqual([[0, 0, 3], [1, 1, 3], [2, 2, 3]]);
   });
 
+  it('CPUID leaves 0x80000002-4 spell the brand string', () => {
+    const leaves = [0x80000002, 0x80000003, 0x80000004].map((leaf) => `  mov eax, 0x${leaf.toString(16)}\n  cpuid\n  out 0xf0, eax\n  mov eax, ebx\n  out 0xf0, eax\n  mov eax, ecx\n  out 0xf0, eax\n  mov eax, edx\n  out 0xf0, eax\n`);
+    const { cpu, out } = smpCore(1, assemble(`${header}${leaves.join('')}  cli\n  hlt\n`));
+    cpu.run(200);
+    const bytes = new Uint8Array(new Uint32Array(out.map((o) => o.value)).buffer);
+    expect(new TextDecoder().decode(bytes).replace(/\0+$/, '')).toBe('WebHVM Pentium-processor');
+  });
+
   it('keeps one TSC: a read on one vCPU is never behind a read made earlier on another', () => {
     // Linux's TSC warp check (check_tsc_warp): under a spinlock, read the last TSC any vCPU saw,
     // read the TSC, count a warp if it is behind, store it. Each vCPU reports its warps and how
