@@ -108,7 +108,7 @@ export function screenHash(machine: Machine): string {
 /** The fingerprint of `machine` now; `serialHash` is the hash of COM1's output so far. */
 export function takeFingerprint(machine: Machine, serialHash: string): Fingerprint {
   return {
-    insns: machine.cpu.instructions,
+    insns: machine.cpu.totalInstructions,
     serial: serialHash,
     screen: screenHash(machine),
     ram: hashBytes(machine.cpu.ram()),

@@ -215,7 +215,7 @@ export class MachineSession implements MachineApi {
 
   private startLoop(): void {
     const token = ++this.runToken;
-    this.mipsSince = { ms: this.hostClockMs(), instructions: this.machine!.cpu.instructions };
+    this.mipsSince = { ms: this.hostClockMs(), instructions: this.machine!.cpu.totalInstructions };
     void this.runLoop(token);
   }
 
@@ -228,7 +228,7 @@ export class MachineSession implements MachineApi {
         do {
           this.feedKeyboard(m);
           event = m.runSlice();
-          if (event || m.cpu.halted) break;
+          if (event || allHalted(m)) break;
         } while (this.hostClockMs() < batchEnd);
       } catch (e) {
         this.flushSerial();
@@ -240,7 +240,7 @@ export class MachineSession implements MachineApi {
       this.measure(m);
       if (event) this.handleEvent(event);
       if (token !== this.runToken) return;
-      if (m.cpu.halted) {
+      if (allHalted(m)) {
         const delay = Math.min(m.nextEventDelayMs(), IDLE_SLEEP_MS);
         await (delay >= 1 ? sleep(delay) : yieldToEventLoop());
       } else {
@@ -271,7 +271,7 @@ export class MachineSession implements MachineApi {
     const now = this.hostClockMs();
     const elapsed = now - this.mipsSince.ms;
     if (elapsed < 1000) return;
-    const instructions = m.cpu.instructions;
+    const instructions = m.cpu.totalInstructions;
     this.mips = Number(instructions - this.mipsSince.instructions) / elapsed / 1000;
     this.mipsSince = { ms: now, instructions };
   }
@@ -415,4 +415,10 @@ function toSource(media: MediaInput): ImageSource {
 function sourceName(media: MediaInput): string {
   if (media instanceof Blob) return (media as File).name ?? 'blob';
   return media.url;
+}
+
+/** Every vCPU is halted (or waiting for start-up) with nothing to take: the loop may sleep. */
+function allHalted(m: Machine): boolean {
+  for (let i = 0; i < m.cpu.vcpuCount; i++) if (m.cpu.runnable(i)) return false;
+  return true;
 }
