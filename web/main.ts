@@ -66,7 +66,25 @@ function main(): void {
 
   const setMessage = (text: string) => ($('page-message').textContent = text);
 
-  async function boot(): Promise<boolean> {
+  // Boots run one after another: a drop while the default guest is still being created must not
+  // start the machine the other boot is replacing.
+  let lastBoot: Promise<unknown> = Promise.resolve();
+  function boot(): Promise<boolean> {
+    const next = lastBoot.then(bootNow, bootNow);
+    lastBoot = next;
+    return next;
+  }
+
+  async function bootNow(): Promise<boolean> {
+    try {
+      return await createAndStart();
+    } catch (e) {
+      setMessage((e as Error).message);
+      return false;
+    }
+  }
+
+  async function createAndStart(): Promise<boolean> {
     setMessage('');
     const r = await api.create({ config: editor.text, fileName: configFileName, files, baseUrl, relay });
     if (!r.ok) {

@@ -31,11 +31,7 @@ const runnable = existsSync(CHROMIUM) || REQUIRED;
 const suite = runnable ? describe : describe.skip;
 if (!runnable) console.warn(`test/e2e: skipped: ${CHROMIUM} is missing (apt-get install chromium) and WEBHVM_REQUIRE_IMAGES is unset`);
 
-declare global {
-  interface Window {
-    webhvm: { serialText(): string; serialInput(bytes: Uint8Array): Promise<void>; [name: string]: unknown };
-  }
-}
+// window.webhvm is declared (as the page's Automation) in page.test.ts for every e2e file.
 
 const serial = (page: Page) => page.evaluate(() => window.webhvm.serialText());
 

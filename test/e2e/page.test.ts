@@ -31,6 +31,7 @@ type Automation = {
   serialText(): string;
   screenText(): Promise<string | null>;
   screenshot(): Uint8Array | null;
+  serialInput(bytes: Uint8Array): unknown;
   [name: string]: (...args: never[]) => unknown;
 };
 declare global {
