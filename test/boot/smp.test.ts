@@ -1,5 +1,9 @@
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { imagesAvailable, image, runWebhvm, writeConfig } from './boot-helpers.ts';
+import { halFor } from '../../src/firmware/hal.ts';
+import type { BootTraceEvent } from '../../src/machine/boot-trace.ts';
 
 /**
  * vcpus=2 seen from inside Linux: the application processor is started (INIT-SIPI-SIPI from the
@@ -17,8 +21,25 @@ function config(name: string, acpi: number): string {
 // Typed at the shell: the output lines it looks for ("on-cpu:1") are not in the echoed input.
 const PROBE = "cat /proc/interrupts; taskset -c 1 awk '{print \"on-cpu:\" $39}' /proc/self/stat\n";
 
+/** The boot-path trace agrees with halFor for two CPUs: tables shown, APs started, symmetric I/O at the end. */
+function expectTraceMatchesHal(tracePath: string, acpi: number): void {
+  const trace = readFileSync(tracePath, 'utf8').trim().split('\n').map((l) => JSON.parse(l) as BootTraceEvent);
+  const hal = halFor({ acpi: acpi === 1, apic: true, vcpus: 2 });
+  const located = trace.flatMap((e) => (e.type === 'tables-located' ? e.tables.map((t) => t.name) : []));
+  expect(located.includes('RSDP')).toBe(hal.tables.rsdp);
+  expect(located.includes('APIC')).toBe(hal.tables.madt);
+  expect(located.includes('MP')).toBe(hal.tables.mpTable);
+  const startups = trace.filter((e): e is Extract<BootTraceEvent, { type: 'ap-startup' }> => e.type === 'ap-startup' && e.apicId === 1);
+  expect(startups.map((e) => e.ipi)).toEqual(expect.arrayContaining(['INIT', 'STARTUP']));
+  const modes = trace.filter((e): e is Extract<BootTraceEvent, { type: 'interrupt-mode' }> => e.type === 'interrupt-mode').map((e) => e.mode);
+  expect(hal.linuxInterrupts).toBe('IO-APIC');
+  expect(modes[modes.length - 1]).toBe('symmetric-io');
+}
+
 async function bootTwoCpus(name: string, acpi: number) {
-  const r = await runWebhvm([config(name, acpi), '--until', 'on-cpu:\\d', '--timeout', '900'], [{ after: '/ # ', send: PROBE }]);
+  const cfg = config(name, acpi);
+  const tracePath = join(dirname(cfg), 'trace.jsonl');
+  const r = await runWebhvm([cfg, '--until', 'on-cpu:\\d', '--timeout', '900', '--trace-boot', tracePath], [{ after: '/ # ', send: PROBE }]);
   expect(r.stdout).toContain('smp: Brought up 1 node, 2 CPUs');
   expect(r.stdout).toContain('cpus: 2');
   expect(r.stdout).toMatch(/^\s+CPU0\s+CPU1\s*$/m);
@@ -29,6 +50,7 @@ async function bootTwoCpus(name: string, acpi: number) {
   expect(Number(loc![2])).toBeGreaterThan(0);
   expect(r.stdout).toContain('on-cpu:1');
   expect(r.code).toBe(0);
+  expectTraceMatchesHal(tracePath, acpi);
   return r;
 }
 
