@@ -37,6 +37,17 @@ describe('when the canvas repaints', () => {
     expect(policy.shouldRepaint(1, lfb, 20)).toBe(false);
     expect(policy.shouldRepaint(1, lfb, 40)).toBe(true);
   });
+
+  it('repaints an unchanged picture at least every refresh interval (also while paused)', () => {
+    const { io, vga } = newCard();
+    setMode(io, MODE_12);
+    const policy = new RepaintPolicy(33, 250);
+    const state = vga.displayState();
+    expect(policy.shouldRepaint(1, state, 0)).toBe(true);
+    expect(policy.shouldRepaint(1, state, 200)).toBe(false);
+    expect(policy.shouldRepaint(1, state, 260)).toBe(true);
+    expect(policy.shouldRepaint(1, state, 300)).toBe(false);
+  });
 });
 
 describe('video mode names', () => {
