@@ -109,19 +109,8 @@ print_table_row:
     call print_sig
     mov al, 8
     call tab_to
-    mov eax, esi
-    mov cl, 8
-    call print_hex
-    mov al, 18
-    call tab_to
-    mov eax, [fs:esi + 4]
-    call print_dec
-    mov al, 26
-    call tab_to
-    movzx eax, byte [fs:esi + 8]
-    call print_dec
-    mov al, 31
-    call tab_to
+    mov ebx, 8
+    call print_place_length_revision
     push esi
     add esi, 10
     mov cx, 6
@@ -144,6 +133,23 @@ print_table_row:
 .done:
     say 10
     popad
+    ret
+
+; ESI = table, EBX = offset of its revision byte: the address, length and revision columns.
+print_place_length_revision:
+    mov eax, esi
+    mov cl, 8
+    call print_hex
+    mov al, 18
+    call tab_to
+    mov eax, [fs:esi + 4]
+    call print_dec
+    mov al, 26
+    call tab_to
+    movzx eax, byte [fs:esi + ebx]
+    call print_dec
+    mov al, 31
+    call tab_to
     ret
 
 ; ESI = table: remember where the ones the report explains are, and its signature.
@@ -300,19 +306,8 @@ acpi_report:
     cmp dword [fs:esi], 'FACS'
     jne .details
     say "  FACS  "
-    mov eax, esi
-    mov cl, 8
-    call print_hex
-    mov al, 18
-    call tab_to
-    mov eax, [fs:esi + 4]
-    call print_dec
-    mov al, 26
-    call tab_to
-    movzx eax, byte [fs:esi + 32]
-    call print_dec
-    mov al, 31
-    call tab_to
+    mov ebx, 32
+    call print_place_length_revision
     say "(no header: firmware control structure)", 10
 .details:
     call fadt_report

@@ -138,6 +138,18 @@ print_yes_no:
     say "no"
     ret
 
+; "APIC yes, PAE yes, NX no": the three CPUID bits the HAL choice and the kernel depend on.
+print_apic_pae_nx:
+    say "APIC "
+    test dword [cpu_leaf1_edx], CPUID_APIC
+    call print_yes_no
+    say ", PAE "
+    test dword [cpu_leaf1_edx], CPUID_PAE
+    call print_yes_no
+    say ", NX "
+    test dword [cpu_ext_edx], EXT_NX
+    jmp print_yes_no
+
 ; EAX = CPUID signature: "family F model M stepping S" (with the extended fields where they apply).
 print_family:
     pushad
@@ -228,15 +240,8 @@ cpu_report:
     mov si, feature_names
     mov bl, 13
     call print_bit_names
-    say 10, "  APIC "
-    test dword [cpu_leaf1_edx], CPUID_APIC
-    call print_yes_no
-    say ", PAE "
-    test dword [cpu_leaf1_edx], CPUID_PAE
-    call print_yes_no
-    say ", NX "
-    test dword [cpu_ext_edx], EXT_NX
-    call print_yes_no
+    say 10, "  "
+    call print_apic_pae_nx
     say "; initial APIC id "
     mov eax, [cpu_leaf1_ebx]
     shr eax, 24

@@ -338,12 +338,7 @@ page_break:
     push ax
     push dx
     push cx
-    call end_line
-    mov ax, [cur_line]
-    xor dx, dx
-    mov cx, PAGE_LINES
-    div cx
-    test dx, dx
+    call end_line_in_page
     jz .done
     sub cx, dx
     add [cur_line], cx
@@ -353,17 +348,23 @@ page_break:
     pop ax
     ret
 
-; A blank line between two blocks, unless at the top of a page.
-block_gap:
-    push ax
-    push dx
-    push cx
+; Finish the current line; DX = the next line's place within its page (ZF set at the top of a
+; page), CX = PAGE_LINES.
+end_line_in_page:
     call end_line
     mov ax, [cur_line]
     xor dx, dx
     mov cx, PAGE_LINES
     div cx
     test dx, dx
+    ret
+
+; A blank line between two blocks, unless at the top of a page.
+block_gap:
+    push ax
+    push dx
+    push cx
+    call end_line_in_page
     jz .done
     inc word [cur_line]
 .done:

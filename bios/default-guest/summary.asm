@@ -61,15 +61,7 @@ summary_cpu:
     mov eax, [cpu_signature]
     call print_family
     continued
-    say "APIC "
-    test dword [cpu_leaf1_edx], CPUID_APIC
-    call print_yes_no
-    say ", PAE "
-    test dword [cpu_leaf1_edx], CPUID_PAE
-    call print_yes_no
-    say ", NX "
-    test dword [cpu_ext_edx], EXT_NX
-    call print_yes_no
+    call print_apic_pae_nx
     cmp byte [has_lapic], 0
     je .no_lapic
     say "; running on local APIC id "
