@@ -8,7 +8,9 @@
 export type InputAction =
   | { kind: 'serial'; port: 0 | 1; bytes: number[] }
   | { kind: 'key'; code: string; down: boolean }
-  | { kind: 'tablet'; x: number; y: number; buttons: number }
+  | { kind: 'tablet'; x: number; y: number; buttons: number; wheel?: number }
+  /** Relative mouse (USB or PS/2): DOM movementX/Y, wheel detents, DOM buttons. */
+  | { kind: 'mouse'; dx: number; dy: number; wheel: number; buttons: number }
   | { kind: 'media'; drive: string; path: string | null };
 
 export interface InputEvent {
@@ -70,7 +72,13 @@ function parseAction(o: Record<string, unknown>, where: string): InputAction {
       if (typeof o.x !== 'number' || typeof o.y !== 'number' || typeof o.buttons !== 'number') {
         throw new Error(`${where}: a tablet event needs "x", "y" and "buttons"`);
       }
-      return { kind: 'tablet', x: o.x, y: o.y, buttons: o.buttons };
+      if (o.wheel !== undefined && typeof o.wheel !== 'number') throw new Error(`${where}: a tablet event's "wheel" must be a number`);
+      return { kind: 'tablet', x: o.x, y: o.y, buttons: o.buttons, ...(o.wheel ? { wheel: o.wheel } : {}) };
+    case 'mouse':
+      if (![o.dx, o.dy, o.wheel, o.buttons].every((v) => typeof v === 'number' && Number.isFinite(v))) {
+        throw new Error(`${where}: a mouse event needs "dx", "dy", "wheel" and "buttons" (numbers)`);
+      }
+      return { kind: 'mouse', dx: o.dx as number, dy: o.dy as number, wheel: o.wheel as number, buttons: o.buttons as number };
     case 'media':
       if (typeof o.drive !== 'string' || !(typeof o.path === 'string' || o.path === null)) {
         throw new Error(`${where}: a media event needs "drive" and "path" (null to eject)`);

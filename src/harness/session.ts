@@ -26,6 +26,10 @@ export interface SessionOptions {
   replay?: readonly InputEvent[];
   /** Change media for `media` input events (the caller opens images). */
   changeMedia?: (drive: string, path: string | null) => void;
+  /** Called at every run-loop boundary before input is taken (the page paces its key queue here). */
+  onBoundary?: () => void;
+  /** Called before the run gives the host a turn (about every 20 ms of host time while running). */
+  onHostTurn?: () => void;
 }
 
 export interface RunGoal {
@@ -47,6 +51,8 @@ export interface RunGoal {
   timeoutMs?: number;
   /** Keep waiting for host input when the guest is halted with nothing scheduled. */
   interactive?: boolean;
+  /** Asked at every boundary: true ends the run there ('stopped'; the page's pause). */
+  stop?: () => boolean;
 }
 
 export interface SerialRecord {
@@ -57,7 +63,7 @@ export interface SerialRecord {
   length: number;
 }
 
-export type RunEnd = 'matched' | 'reached' | 'poweroff' | 'reboot' | 'crash' | 'timeout' | 'stuck';
+export type RunEnd = 'matched' | 'reached' | 'poweroff' | 'reboot' | 'crash' | 'timeout' | 'stuck' | 'stopped';
 
 export interface RunOutcome {
   end: RunEnd;
@@ -69,7 +75,20 @@ const SCREEN_CHECK_NS = 10_000_000;
 const MAX_TEXT = 4_000_000;
 const MATCH_WINDOW = 4096;
 
-const yieldToHost = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
+/** The host's next turn: setImmediate in Node; a MessageChannel in browsers (setTimeout(0) is clamped to 4 ms there). */
+const yieldToHost = (): Promise<void> =>
+  new Promise((resolve) => {
+    if (typeof setImmediate === 'function') {
+      setImmediate(resolve);
+      return;
+    }
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => {
+      channel.port1.close();
+      resolve();
+    };
+    channel.port2.postMessage(null);
+  });
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
 
 export class Session {
@@ -162,6 +181,7 @@ export class Session {
       for (;;) {
         const batchEnd = Date.now() + 20;
         do {
+          if (goal.stop?.()) return { end: 'stopped' };
           this.takeInput();
           if (this.reached(goal)) return { end: 'reached' };
           const event = machine.runSlice(this.budget());
@@ -172,6 +192,7 @@ export class Session {
           }
           if (machine.idle) break;
         } while (Date.now() < batchEnd);
+        this.options.onHostTurn?.();
         if (Date.now() >= deadline) return { end: 'timeout' };
         if (machine.mediaGate?.stalled) {
           await machine.whenMediaIdle();
@@ -237,6 +258,7 @@ export class Session {
   }
 
   private takeInput(): void {
+    this.options.onBoundary?.();
     const m = this.machine;
     const replay = this.options.replay;
     if (replay) {
@@ -271,7 +293,12 @@ export class Session {
         else m.keyboard.keyUp(action.code);
         break;
       case 'tablet':
-        m.tablet?.pointer(action.x, action.y, action.buttons);
+        m.tablet?.pointer(action.x, action.y, action.buttons, action.wheel ?? 0);
+        break;
+      case 'mouse':
+        // USB mouse wheel counts up as away from the user; the PS/2 mouse's the other way.
+        if (m.usbMouse) m.usbMouse.move(action.dx, action.dy, -action.wheel, action.buttons);
+        else m.mouse.move(action.dx, action.dy, action.wheel, action.buttons);
         break;
       case 'media':
         this.options.changeMedia?.(action.drive, action.path);
