@@ -353,6 +353,17 @@ export class Machine {
     this.cpu.loadVcpuStates(blocks);
   }
 
+  /** Where the vCPU scheduler stands: the vCPU whose state the core holds, and the one the next round starts with. */
+  vcpuSchedule(): { running: number; next: number } {
+    return { running: this.cpu.current, next: this.vcpuScheduler.nextVcpu };
+  }
+
+  /** Restore vcpuSchedule(); before loadVcpuStates (selecting a vCPU moves state blocks). */
+  loadVcpuSchedule(schedule: { running: number; next: number }): void {
+    this.cpu.select(schedule.running);
+    this.vcpuScheduler.nextVcpu = schedule.next;
+  }
+
   private add<T extends Device>(device: T): T {
     this.devices.push(device);
     return device;

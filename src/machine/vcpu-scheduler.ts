@@ -28,6 +28,16 @@ export class VcpuScheduler {
     if (!Number.isInteger(quantum) || quantum < 1) throw new RangeError(`vCPU quantum must be a positive integer, got ${quantum}`);
   }
 
+  /** The vCPU the next round starts with: part of a snapshot, so a restored machine takes the same turns. */
+  get nextVcpu(): number {
+    return this.cursor;
+  }
+
+  set nextVcpu(vcpu: number) {
+    if (!Number.isInteger(vcpu) || vcpu < 0 || vcpu >= this.cpu.vcpuCount) throw new RangeError(`no vCPU ${vcpu} (this core has ${this.cpu.vcpuCount})`);
+    this.cursor = vcpu;
+  }
+
   /** Whether any vCPU has work now. */
   anyRunnable(): boolean {
     for (let i = 0; i < this.cpu.vcpuCount; i++) if (this.cpu.runnable(i)) return true;

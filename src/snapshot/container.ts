@@ -4,7 +4,8 @@
  * loaded into a machine.
  *
  *   "WEBHVMSS"            8-byte magic
- *   u32 format version    SNAPSHOT_FORMAT_VERSION; a reader accepts versions it knows
+ *   u32 format version    SNAPSHOT_FORMAT_VERSION; a reader accepts versions it knows (1: one
+ *                         vCPU; 2: every vCPU's state block and the vCPU scheduler's place)
  *   u32 header length, header (UTF-8 JSON: build, compatibility, config hash, section list)
  *   per section: u32 name length, name (UTF-8), u32 flags (bit 0: gzip), u32 stored length,
  *                u32 raw length, u32 CRC-32 of the stored bytes, the stored bytes
@@ -15,7 +16,7 @@
 import { gzip, gunzip } from './compression.ts';
 
 export const SNAPSHOT_MAGIC = 'WEBHVMSS';
-export const SNAPSHOT_FORMAT_VERSION = 1;
+export const SNAPSHOT_FORMAT_VERSION = 2;
 const END = 'END.';
 const FLAG_GZIP = 1;
 

@@ -1,7 +1,10 @@
 /**
- * The whole machine into one snapshot file and back: the CPU state block, guest RAM and video
- * memory (sparse pages, gzip), every device's named, versioned state, guest time, the disks'
- * copy-on-write overlays, and whatever the caller adds (the run's serial record).
+ * The whole machine into one snapshot file and back: every vCPU's CPU state block and where the
+ * vCPU scheduler stands (which vCPU's state the core holds, which one the next round starts
+ * with), guest RAM and video memory (sparse pages, gzip), every device's named, versioned state
+ * (the local APICs among them), guest time, the disks' copy-on-write overlays, and whatever the
+ * caller adds (the run's serial record). Format 1 files (one vCPU, no scheduler section) still
+ * restore.
  *
  * A snapshot is taken between run slices with no disk request in flight (the caller runs the
  * machine on until then), so in-flight I/O never needs saving. Pending clock events are not
@@ -72,9 +75,6 @@ function overlayOf(backend: unknown): OverlayBlocks | undefined {
 }
 
 function checkCanSnapshot(machine: Machine): void {
-  if (machine.setup.cpuCount > 1) {
-    throw new SnapshotError(`snapshots of machines with ${machine.setup.cpuCount} vCPUs are not supported yet: only vCPU 0's state can be saved in this build`);
-  }
   if (!machine.mediaGate) throw new SnapshotError('snapshots need deterministic mode (a machine built with deterministic: true)');
 }
 
@@ -83,8 +83,10 @@ export async function saveSnapshot(machine: Machine, extras: SnapshotExtras = {}
   if (machine.mediaGate!.inFlight > 0) throw new SnapshotError('a disk request is in flight: run on until the disks are idle, then save');
   const devices: Record<string, DeviceState> = {};
   for (const d of devicesOf(machine)) devices[d.name] = d.saveState();
+  const vcpus = machine.vcpuStates();
   const sections: SnapshotSectionInput[] = [
-    { name: 'cpu0', data: machine.cpu.saveStateBlock() },
+    ...vcpus.map((data, i) => ({ name: `cpu${i}`, data })),
+    { name: 'vcpus', data: encodeState({ count: vcpus.length, ...machine.vcpuSchedule() }) },
     { name: 'ram', data: packPages(machine.cpu.ram()), compress: true },
     { name: 'vram', data: packPages(machine.vram), compress: true },
     { name: 'devices', data: encodeState(devices), compress: true },
@@ -97,8 +99,9 @@ export async function saveSnapshot(machine: Machine, extras: SnapshotExtras = {}
   const header = {
     build,
     configHash: configurationHash(machine.setup),
-    cpuStateBytes: sections[0].data.length,
-    insns: machine.cpu.instructions.toString(),
+    cpuStateBytes: vcpus[0].length,
+    vcpus: vcpus.length,
+    insns: machine.cpu.totalInstructions.toString(),
     timeNs: machine.clock.now(),
     deviceVersions: Object.fromEntries(Object.entries(devices).map(([n, s]) => [n, s.version])),
   };
@@ -113,7 +116,7 @@ export interface RestoredSnapshot {
 /** Load `file` into `machine` (fresh, built from the same configuration). */
 export async function restoreSnapshot(machine: Machine, file: Uint8Array): Promise<RestoredSnapshot> {
   checkCanSnapshot(machine);
-  const { header, sections } = await readSnapshotFile(file);
+  const { version: formatVersion, header, sections } = await readSnapshotFile(file);
   const want = configurationHash(machine.setup);
   if (header.configHash !== want) {
     throw new SnapshotError(`snapshot was made for a different configuration or firmware (configuration hash ${String(header.configHash)}, this machine ${want})`);
@@ -123,7 +126,12 @@ export async function restoreSnapshot(machine: Machine, file: Uint8Array): Promi
     if (!s) throw new SnapshotError(`snapshot has no ${name} section`);
     return s;
   };
-  const cpuBlock = section('cpu0');
+  const count = machine.setup.cpuCount;
+  const cpuBlocks = Array.from({ length: count }, (_, i) => section(`cpu${i}`));
+  if (sections.has(`cpu${count}`)) throw new SnapshotError(`snapshot has more vCPUs than this machine's ${count}`);
+  const stateBytes = machine.cpu.saveStateBlock().length;
+  if (cpuBlocks.some((b) => b.length !== stateBytes)) throw new SnapshotError(`snapshot's CPU state blocks have ${cpuBlocks[0].length} bytes, this build's ${stateBytes}`);
+  const schedule = formatVersion >= 2 ? readSchedule(section('vcpus'), count) : { running: 0, next: 0 };
   const timeNs = header.timeNs;
   if (typeof timeNs !== 'number' || !Number.isFinite(timeNs) || timeNs < 0) throw new SnapshotError('snapshot header has no valid guest time');
   let saved: Record<string, DeviceState>;
@@ -151,7 +159,8 @@ export async function restoreSnapshot(machine: Machine, file: Uint8Array): Promi
 
   // Checked: load, CPU first (guest time follows its instruction count), devices last.
   machine.clock.clearEvents();
-  machine.cpu.loadStateBlock(cpuBlock);
+  machine.loadVcpuSchedule(schedule);
+  machine.loadVcpuStates(cpuBlocks);
   machine.resumeAt(timeNs);
   unpackPages(section('ram'), machine.cpu.ram(), 'ram');
   unpackPages(section('vram'), machine.vram, 'vram');
@@ -201,4 +210,18 @@ function unpackBlocks(bytes: Uint8Array, blockSize: number, what: string): [numb
     at += 8 + length;
   }
   return out;
+}
+
+/** The `vcpus` section: how many vCPUs, which one's state the core held and which one the next round starts with. */
+function readSchedule(bytes: Uint8Array, count: number): { running: number; next: number } {
+  let saved: Record<string, unknown>;
+  try {
+    saved = decodeState(bytes) as Record<string, unknown>;
+  } catch (e) {
+    throw new SnapshotError(`snapshot's vCPU section is unreadable (${(e as Error).message})`);
+  }
+  const index = (v: unknown) => typeof v === 'number' && Number.isInteger(v) && v >= 0 && v < count;
+  if (saved?.count !== count) throw new SnapshotError(`snapshot has ${String(saved?.count)} vCPUs, this machine ${count}`);
+  if (!index(saved.running) || !index(saved.next)) throw new SnapshotError("snapshot's vCPU section names a vCPU this machine does not have");
+  return { running: saved.running as number, next: saved.next as number };
 }
