@@ -15,6 +15,7 @@ import { StatusBar } from './status-bar.ts';
 import { installAutomation } from './automation.ts';
 import { comboKeyEvents } from './text-keys.ts';
 import { loadDefaultGuest } from './default-guest.ts';
+import { connectPageRings } from './page-rings.ts';
 import './style.css';
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -33,7 +34,9 @@ function main(): void {
   const worker = new Worker(new URL('../src/worker/machine-worker.ts', import.meta.url), { type: 'module', name: 'webhvm-machine' });
   const api = wrap<MachineApi>(worker);
   const terminal = new SerialTerminal($('terminal'));
-  terminal.onInput = (bytes) => void api.serialInput(bytes);
+  // Keys, pointer and terminal bytes go through the shared rings, not a message each.
+  const rings = connectPageRings(api, (port, bytes) => { if (port === 0) terminal.write(bytes); });
+  terminal.onInput = (bytes) => rings.input.serialInput(bytes);
   const display = new Display($<HTMLCanvasElement>('screen'), api);
   const statusBar = new StatusBar($('status'));
   const editor = new ConfigEditor($<HTMLTextAreaElement>('config-text'), $('config-messages'), () => configFileName);
@@ -55,8 +58,8 @@ function main(): void {
     $<HTMLButtonElement>('power').textContent = s.power === 'running' || s.power === 'paused' ? 'Power off' : 'Power on';
     $<HTMLButtonElement>('pause').textContent = s.power === 'paused' ? 'Resume' : 'Pause';
   };
-  attachKeyboard(display.canvas, api);
-  attachPointer(display, api, () => status?.pointer ?? 'ps2-mouse');
+  attachKeyboard(display.canvas, rings.input);
+  attachPointer(display, rings.input, () => status?.pointer ?? 'ps2-mouse');
 
   const presetSelect = $<HTMLSelectElement>('preset');
   for (const p of PRESETS) presetSelect.add(new Option(p.label, p.id));
@@ -138,11 +141,11 @@ function main(): void {
   $('pause').addEventListener('click', () => void (status?.power === 'paused' ? api.resume() : api.pause()));
   $('reset').addEventListener('click', () => void api.reset());
   $('cad').addEventListener('click', () => { void api.sendCtrlAltDel(); display.canvas.focus(); });
-  $('alt-tab').addEventListener('click', () => { void api.keys(comboKeyEvents(['AltLeft', 'Tab'])); display.canvas.focus(); });
+  $('alt-tab').addEventListener('click', () => { rings.input.keys(comboKeyEvents(['AltLeft', 'Tab'])); display.canvas.focus(); });
   const vt = $<HTMLSelectElement>('ctrl-alt-f');
   for (let n = 1; n <= 12; n++) vt.add(new Option(`Ctrl-Alt-F${n}`, `F${n}`));
   vt.addEventListener('change', () => {
-    if (vt.value) void api.keys(comboKeyEvents(['ControlLeft', 'AltLeft', vt.value]));
+    if (vt.value) rings.input.keys(comboKeyEvents(['ControlLeft', 'AltLeft', vt.value]));
     vt.value = '';
     display.canvas.focus();
   });

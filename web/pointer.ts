@@ -2,14 +2,15 @@
  * The host pointer to the guest. With a USB tablet the position over the picture is sent as
  * absolute fractions, so the guest cursor sits under the user's pointer with no capture. With a
  * relative mouse (PS/2 or USB) a click captures the pointer (Pointer Lock) and movements are
- * sent as deltas; Escape releases it. Wheel and three buttons either way.
+ * sent as deltas; Escape releases it. Wheel and three buttons either way. Events go into the
+ * shared input ring (page-rings.ts).
  */
-import type { Remote } from 'comlink';
-import type { MachineApi, MachineStatus } from '../src/worker/machine-api.ts';
+import type { InputSink } from '../src/worker/io-rings.ts';
+import type { MachineStatus } from '../src/worker/machine-api.ts';
 import { pointerFraction } from './display-geometry.ts';
 import type { Display } from './display.ts';
 
-export function attachPointer(display: Display, api: Remote<MachineApi>, pointerKind: () => MachineStatus['pointer']): void {
+export function attachPointer(display: Display, api: Pick<InputSink, 'pointerAbsolute' | 'pointerRelative'>, pointerKind: () => MachineStatus['pointer']): void {
   const canvas = display.canvas;
   let pending: { x: number; y: number; buttons: number; wheel: number } | undefined;
   let scheduled = false;
@@ -21,7 +22,7 @@ export function attachPointer(display: Display, api: Remote<MachineApi>, pointer
       if (!pending) return;
       const p = pending;
       pending = undefined;
-      void api.pointerAbsolute(p.x, p.y, p.buttons, p.wheel);
+      api.pointerAbsolute(p.x, p.y, p.buttons, p.wheel);
     };
     if (now) flush();
     else if (!scheduled) {
@@ -38,7 +39,7 @@ export function attachPointer(display: Display, api: Remote<MachineApi>, pointer
 
   canvas.addEventListener('pointermove', (e) => {
     if (pointerKind() === 'tablet') absolute(e);
-    else if (locked()) void api.pointerRelative(e.movementX, e.movementY, 0, e.buttons & 7);
+    else if (locked()) api.pointerRelative(e.movementX, e.movementY, 0, e.buttons & 7);
   });
   const button = (e: PointerEvent) => {
     canvas.focus();
@@ -47,9 +48,12 @@ export function attachPointer(display: Display, api: Remote<MachineApi>, pointer
       absolute(e, 0, true);
     } else if (locked()) {
       e.preventDefault();
-      void api.pointerRelative(0, 0, 0, e.buttons & 7);
+      api.pointerRelative(0, 0, 0, e.buttons & 7);
     } else if (e.type === 'pointerdown') {
-      canvas.requestPointerLock?.();
+      // Chromium returns a promise that rejects when the lock is refused (e.g. right after an
+      // Escape); the next click tries again.
+      const request = canvas.requestPointerLock?.() as Promise<void> | undefined;
+      request?.catch?.(() => {});
     }
   };
   canvas.addEventListener('pointerdown', button);
@@ -60,6 +64,6 @@ export function attachPointer(display: Display, api: Remote<MachineApi>, pointer
     const steps = Math.sign(e.deltaY);
     if (steps === 0) return;
     if (pointerKind() === 'tablet') absolute(e, -steps, true);
-    else if (locked()) void api.pointerRelative(0, 0, steps, e.buttons & 7);
+    else if (locked()) api.pointerRelative(0, 0, steps, e.buttons & 7);
   }, { passive: false });
 }

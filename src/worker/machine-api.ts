@@ -54,6 +54,8 @@ export interface MachineStatus {
   bootPath: string[];
   /** Boot-path trace events recorded since power-on (changes whenever bootPath may have). */
   bootEvents: number;
+  /** The configuration's `keymap` (the guest's keyboard layout), for typing text. */
+  keymap: string;
 }
 
 /** What the page needs to paint a frame: the card's registers; pixels come from shared memory. */
@@ -87,6 +89,12 @@ export interface MachineApi {
   create(request: CreateRequest): Promise<CreateResult>;
   /** Where listeners get serial output and notes (a Comlink proxy). */
   listen(listener: MachineListener): void;
+  /**
+   * The page's shared rings (src/worker/io-rings.ts), once per worker: from then on the page's
+   * keys, pointer and terminal input arrive through them and guest serial output leaves through
+   * them instead of the listener. The input methods below keep working (for automation).
+   */
+  connectRings(buffer: SharedArrayBuffer): void;
   /** Power on (or resume): the machine runs in real time. */
   start(): Promise<void>;
   pause(): void;

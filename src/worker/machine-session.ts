@@ -20,6 +20,7 @@ import type { BlockCounters } from './counting-backend.ts';
 import { openCdImage, openDiskImage, openImagesBrowser } from './open-media.ts';
 import { TabNetwork } from './tab-network.ts';
 import { BootPathSummary } from './boot-path-summary.ts';
+import { RingLink } from './ring-link.ts';
 import type {
   CreateRequest, CreateResult, FrameInfo, KeyEvent, MachineApi, MachineListener, MachineStatus,
   MediaInput, PowerState, SharedVideoMemory,
@@ -77,6 +78,8 @@ export class MachineSession implements MachineApi {
   private mips = 0;
   private mipsSince = { ms: 0, instructions: 0n };
   private readonly hostClockMs: () => number;
+  /** The page's shared rings (input in, serial out), once it has connected them. */
+  private rings: RingLink | undefined;
 
   constructor(private readonly options: SessionOptions) {
     this.hostClockMs = options.hostClockMs ?? (() => performance.now());
@@ -146,6 +149,11 @@ export class MachineSession implements MachineApi {
 
   listen(listener: MachineListener): void {
     this.listener = listener;
+  }
+
+  connectRings(buffer: SharedArrayBuffer): void {
+    this.rings?.stop();
+    this.rings = new RingLink(buffer, this);
   }
 
   // ---- Power ----
@@ -226,6 +234,7 @@ export class MachineSession implements MachineApi {
       try {
         const batchEnd = this.hostClockMs() + BATCH_MS;
         do {
+          this.rings?.drainInput();
           this.feedKeyboard(m);
           event = m.runSlice();
           if (event || allHalted(m)) break;
@@ -279,9 +288,10 @@ export class MachineSession implements MachineApi {
   private flushSerial(): void {
     for (const port of [0, 1] as const) {
       const buffer = this.serialBuffers[port];
-      if (buffer.length === 0) continue;
+      if (buffer.length === 0 && !this.rings?.pendingSerial(port)) continue;
       this.serialBuffers[port] = [];
-      this.listener?.serial(port, Uint8Array.from(buffer));
+      if (this.rings) this.rings.sendSerial(port, Uint8Array.from(buffer));
+      else this.listener?.serial(port, Uint8Array.from(buffer));
     }
   }
 
@@ -379,6 +389,7 @@ export class MachineSession implements MachineApi {
       message: this.message,
       bootPath: this.bootPath.summary,
       bootEvents: this.bootPath.events,
+      keymap: this.config?.display.keymap ?? 'en-us',
     };
   }
 
