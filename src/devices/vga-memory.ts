@@ -31,6 +31,8 @@ for (let i = 0; i < 16; i++) {
   EXPAND_PLANES[i] = ((i & 1 ? 0xff : 0) | (i & 2 ? 0xff00 : 0) | (i & 4 ? 0xff0000 : 0) | (i & 8 ? 0xff000000 : 0)) >>> 0;
 }
 
+import type { VgaChangeLog } from './vga-change-log.ts';
+
 export class VgaPlanarMemory {
   /** The four latches, plane p in byte p. */
   latch = 0;
@@ -38,7 +40,11 @@ export class VgaPlanarMemory {
   /** Number of plane offsets the memory holds (a quarter of its size). */
   readonly planeSize: number;
 
-  constructor(private readonly vram: Uint8Array) {
+  /** `changes`, when given, is told about every write that changes a byte. */
+  constructor(
+    private readonly vram: Uint8Array,
+    private readonly changes?: VgaChangeLog,
+  ) {
     if (vram.byteOffset % 4 !== 0 || vram.length % 4 !== 0) {
       throw new Error('VGA: video memory must be 4-byte aligned and a multiple of 4 bytes long');
     }
@@ -84,7 +90,10 @@ export class VgaPlanarMemory {
       const plane = address & 3;
       if (mapMask & (1 << plane)) {
         const offset = this.planeOffset(address & 0xfffc, planeBase);
-        this.vram[offset * 4 + plane] = value;
+        if (this.vram[offset * 4 + plane] !== value) {
+          this.vram[offset * 4 + plane] = value;
+          this.changes?.markPlanes(offset, 1 << plane);
+        }
       }
       return;
     }
@@ -141,7 +150,12 @@ export class VgaPlanarMemory {
     const mask32 = bitMask * 0x01010101;
     const result = (data & mask32) | (latch & ~mask32);
     const planeMask = EXPAND_PLANES[planes];
-    this.dwords[offset] = ((this.dwords[offset] & ~planeMask) | (result & planeMask)) >>> 0;
+    const old = this.dwords[offset];
+    const next = ((old & ~planeMask) | (result & planeMask)) >>> 0;
+    if (next === old) return;
+    this.dwords[offset] = next;
+    const diff = (old ^ next) >>> 0;
+    this.changes?.markPlanes(offset, (diff & 0xff ? 1 : 0) | (diff & 0xff00 ? 2 : 0) | (diff & 0xff0000 ? 4 : 0) | (diff >>> 24 ? 8 : 0));
   }
 
   private planeOffset(offset: number, planeBase: number): number {

@@ -25,11 +25,13 @@ import { type Device, type DeviceState, checkStateVersion } from '../bus/device.
 import type { IoBus } from '../bus/io-bus.ts';
 import type { MmioMap } from '../bus/mmio-map.ts';
 import type { PciFunction, PciFunctionInfo } from '../bus/pci.ts';
-import { BochsVbe, VBE_INDEX_VIRT_WIDTH, VBE_INDEX_X_OFFSET, VBE_INDEX_XRES, VBE_INDEX_Y_OFFSET, VBE_INDEX_YRES, VBE_REGISTER_COUNT } from './bochs-vbe.ts';
+import { BochsVbe, VBE_INDEX_BANK, VBE_INDEX_VIRT_WIDTH, VBE_INDEX_X_OFFSET, VBE_INDEX_XRES, VBE_INDEX_Y_OFFSET, VBE_INDEX_YRES, VBE_REGISTER_COUNT } from './bochs-vbe.ts';
+import { VgaChangeLog, type VgaChanges } from './vga-change-log.ts';
 import type { VgaDisplayState } from './vga-display-state.ts';
 import { VgaPlanarMemory } from './vga-memory.ts';
 
 export type { VgaDisplayState } from './vga-display-state.ts';
+export type { VgaChanges } from './vga-change-log.ts';
 
 export interface StdVgaOptions {
   io: IoBus;
@@ -56,6 +58,12 @@ const CRTC_COUNT = 0x19;
 const SEQUENCER_MASK = [0x03, 0x3d, 0x0f, 0x3f, 0x0e];
 const GRAPHICS_MASK = [0x0f, 0x0f, 0x0f, 0x1f, 0x03, 0x7b, 0x0f, 0x0f, 0xff];
 const ATTRIBUTE_MASK = [...new Array(16).fill(0x3f), 0xef, 0xff, 0x3f, 0x0f, 0x0f];
+/** Sequencer registers the scan-out reads: SR01 (dot clock, screen off) and SR03 (fonts). */
+const SEQUENCER_SHOWN = [false, true, false, true, false];
+/** Graphics registers the scan-out reads: GR05 (shift modes) and GR06 (text/graphics). */
+const GRAPHICS_SHOWN = [false, false, false, false, false, true, true, false, false];
+/** CRTC cursor start/end and location: a change touches the old and new cursor cells only. */
+const CRTC_CURSOR = new Set([0x0a, 0x0b, 0x0e, 0x0f]);
 
 /** Nominal horizontal line time of the VGA 25.175 MHz modes (800 dots). */
 const LINE_NS = 31_778;
@@ -75,6 +83,7 @@ export class StdVga implements Device {
   private readonly vram: Uint8Array;
   private readonly memory: VgaPlanarMemory;
   private readonly vbe: BochsVbe;
+  private readonly changes: VgaChangeLog;
 
   private readonly sequencer = new Uint8Array(SEQUENCER_COUNT);
   private readonly graphics = new Uint8Array(GRAPHICS_COUNT);
@@ -112,7 +121,8 @@ export class StdVga implements Device {
     this.mmio = mmio;
     this.clock = clock;
     this.vram = vram;
-    this.memory = new VgaPlanarMemory(vram);
+    this.changes = new VgaChangeLog(size / 4);
+    this.memory = new VgaPlanarMemory(vram, this.changes);
     this.vbe = new BochsVbe(vram);
 
     const owner = this.name;
@@ -179,6 +189,7 @@ export class StdVga implements Device {
     this.pollSkewNs = 0;
     this.lastPollNs = -1;
     this.generation++;
+    this.changes.markRegisters();
   }
 
   /** What the renderer needs, as a fresh plain-data copy (safe to post to another thread). */
@@ -212,6 +223,14 @@ export class StdVga implements Device {
   /** Cheap change check for a viewer: differs from the last value whenever the picture may have. */
   get changeCounter(): number {
     return this.generation;
+  }
+
+  /**
+   * What changed on screen since the epoch `since` (0 on a viewer's first look): memory the card
+   * wrote, register and cursor changes. See vga-change-log.ts.
+   */
+  changesSince(since: number): VgaChanges {
+    return this.changes.changesSince(since);
   }
 
   saveState(): DeviceState {
@@ -281,6 +300,8 @@ export class StdVga implements Device {
     this.pollSkewNs = Number(state.pollSkewNs ?? 0) || 0;
     this.lastPollNs = Number(state.lastPollNs ?? -1);
     this.generation++;
+    // Video memory comes back with the machine's memory snapshot: repaint everything.
+    this.changes.markRegisters();
   }
 
   // ---- VGA ports -------------------------------------------------------------------------
@@ -352,23 +373,30 @@ export class StdVga implements Device {
     switch (port) {
       case 0x3c0:
         if (!this.attributeFlipFlop) {
+          // Bit 5 (palette address source) turns the picture on and off.
+          if ((this.attributeIndex ^ value) & 0x20) this.changes.markRegisters();
           this.attributeIndex = value & 0x3f;
         } else {
           const i = this.attributeIndex & 0x1f;
-          if (i < ATTRIBUTE_COUNT) this.attribute[i] = value & ATTRIBUTE_MASK[i];
+          if (i < ATTRIBUTE_COUNT) this.setShown(this.attribute, i, value & ATTRIBUTE_MASK[i], true);
         }
         this.attributeFlipFlop = !this.attributeFlipFlop;
         break;
       case 0x3c2:
+        if (this.miscOutput !== value) this.changes.markRegisters();
         this.miscOutput = value;
         break;
       case 0x3c4:
         this.sequencerIndex = value & 7;
         break;
       case 0x3c5:
-        if (this.sequencerIndex < SEQUENCER_COUNT) this.sequencer[this.sequencerIndex] = value & SEQUENCER_MASK[this.sequencerIndex];
+        if (this.sequencerIndex < SEQUENCER_COUNT) {
+          const i = this.sequencerIndex;
+          this.setShown(this.sequencer, i, value & SEQUENCER_MASK[i], SEQUENCER_SHOWN[i]);
+        }
         break;
       case 0x3c6:
+        if (this.dacMask !== value) this.changes.markRegisters();
         this.dacMask = value;
         break;
       case 0x3c7:
@@ -385,7 +413,10 @@ export class StdVga implements Device {
         // The three components are collected and stored together, as the DAC does.
         this.dacLatch[this.dacComponent] = this.vbe.dac8bit ? value : value & 0x3f;
         if (++this.dacComponent === 3) {
-          this.palette.set(this.dacLatch, this.dacWriteIndex * 3);
+          const at = this.dacWriteIndex * 3;
+          const p = this.palette;
+          if (p[at] !== this.dacLatch[0] || p[at + 1] !== this.dacLatch[1] || p[at + 2] !== this.dacLatch[2]) this.changes.markRegisters();
+          this.palette.set(this.dacLatch, at);
           this.dacComponent = 0;
           this.dacWriteIndex = (this.dacWriteIndex + 1) & 0xff;
         }
@@ -394,7 +425,10 @@ export class StdVga implements Device {
         this.graphicsIndex = value & 0x0f;
         break;
       case 0x3cf:
-        if (this.graphicsIndex < GRAPHICS_COUNT) this.graphics[this.graphicsIndex] = value & GRAPHICS_MASK[this.graphicsIndex];
+        if (this.graphicsIndex < GRAPHICS_COUNT) {
+          const i = this.graphicsIndex;
+          this.setShown(this.graphics, i, value & GRAPHICS_MASK[i], GRAPHICS_SHOWN[i]);
+        }
         break;
       case 0x3b4:
       case 0x3d4:
@@ -417,10 +451,21 @@ export class StdVga implements Device {
     if (index >= CRTC_COUNT) return;
     if (index <= 7 && this.crtc[0x11] & 0x80) {
       // Protected: only the line compare bit 8 (CR07 bit 4) stays writable.
-      if (index === 7) this.crtc[7] = (this.crtc[7] & ~0x10) | (value & 0x10);
+      if (index === 7) this.setShown(this.crtc, 7, (this.crtc[7] & ~0x10) | (value & 0x10), true);
       return;
     }
-    this.crtc[index] = value;
+    if (CRTC_CURSOR.has(index)) {
+      if (this.crtc[index] !== value) this.changes.markCursor();
+      this.crtc[index] = value;
+      return;
+    }
+    this.setShown(this.crtc, index, value, true);
+  }
+
+  /** Store a register; if the scan-out reads it (`shown`) and the value differs, the picture changed. */
+  private setShown(registers: Uint8Array, index: number, value: number, shown: boolean): void {
+    if (shown && registers[index] !== value) this.changes.markRegisters();
+    registers[index] = value;
   }
 
   /**
@@ -487,8 +532,15 @@ export class StdVga implements Device {
     if (this.vbe.enabled) {
       // The VBE bank window: 64 KiB of video memory at BANK * 64 KiB, at 0xA0000.
       if (offset >= 0x10000) return;
-      if (this.vbe.bpp === 4) this.memory.write(this.sequencer, this.graphics, offset, value, this.vbe.bank << 16);
-      else this.vram[((this.vbe.bank << 16) + offset) % this.vram.length] = value;
+      if (this.vbe.bpp === 4) {
+        this.memory.write(this.sequencer, this.graphics, offset, value, this.vbe.bank << 16);
+      } else {
+        const at = ((this.vbe.bank << 16) + offset) % this.vram.length;
+        if (this.vram[at] !== (value & 0xff)) {
+          this.vram[at] = value;
+          this.changes.markBytes(at, at + 1);
+        }
+      }
       this.generation++;
       return;
     }
@@ -513,8 +565,21 @@ export class StdVga implements Device {
 
   private writeVbe(offset: number, _size: AccessSize, value: number): void {
     if (offset === 0) this.vbe.index = value & 0xffff;
-    else if (offset !== 3) this.vbe.writeData(value);
+    else if (offset !== 3) this.writeVbeData(value);
     this.generation++;
+  }
+
+  /** A VBE data write; a change of anything but the bank (which only moves the CPU window) is a new picture. */
+  private writeVbeData(value: number): void {
+    const before = this.vbe.registers.slice();
+    this.vbe.writeData(value);
+    const after = this.vbe.registers;
+    for (let i = 0; i < VBE_REGISTER_COUNT; i++) {
+      if (i !== VBE_INDEX_BANK && before[i] !== after[i]) {
+        this.changes.markRegisters();
+        return;
+      }
+    }
   }
 
   /** BAR0 accesses that reach the device (only if the machine does not map `backing` directly). */
@@ -528,6 +593,7 @@ export class StdVga implements Device {
   private writeLinear(offset: number, size: AccessSize, value: number): void {
     if (offset + size > this.vram.length) return;
     for (let i = 0; i < size; i++) this.vram[offset + i] = (value >>> (8 * i)) & 0xff;
+    this.changes.markBytes(offset, offset + size);
     this.generation++;
   }
 
@@ -570,7 +636,7 @@ export class StdVga implements Device {
     if (offset >= 0x500 && offset < 0x500 + 2 * 0x0b && size === 2 && !(offset & 1)) {
       const saved = this.vbe.index;
       this.vbe.index = (offset - 0x500) >> 1;
-      this.vbe.writeData(value);
+      this.writeVbeData(value);
       this.vbe.index = saved;
       this.generation++;
     }
