@@ -36,7 +36,8 @@ export function installAutomation(api: Remote<MachineApi>, display: Display, ter
       const { width, height, rgba } = display.canvasPixels();
       return encodePng(width, height, rgba);
     },
-    sendKeys: (text: string) => api.keys(textToKeyEvents(text)),
+    // Typed for the guest's layout (the configuration's keymap).
+    sendKeys: async (text: string) => api.keys(textToKeyEvents(text, (await api.status()).keymap)),
     bootFiles,
   };
   for (const name of API_METHODS) {

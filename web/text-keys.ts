@@ -1,50 +1,40 @@
 /**
- * Text to key presses on a US keyboard, for `webhvm.sendKeys(text)` and pasting into the
- * canvas: each character becomes the `KeyboardEvent.code` presses a person would type
- * (Shift held for capitals and shifted symbols). Characters a US keyboard cannot type are
+ * Text to key presses, for `webhvm.sendKeys(text)`: each character becomes the
+ * `KeyboardEvent.code` presses a person would type on the guest's keyboard layout (the
+ * configuration's `keymap`, web/keymaps.ts): Shift or AltGr held where the layout needs them,
+ * a dead key followed by Space for a lone accent. Characters the layout cannot type are
  * refused with an error naming them, rather than sent wrong.
  */
 import type { KeyEvent } from '../src/worker/machine-api.ts';
+import { isKnownKeymap } from '../src/config/keymap-names.ts';
+import { strokesFor, type KeyStroke } from './keymaps.ts';
 
-const UNSHIFTED: Record<string, string> = {
-  '`': 'Backquote', '-': 'Minus', '=': 'Equal', '[': 'BracketLeft', ']': 'BracketRight', '\\': 'Backslash',
-  ';': 'Semicolon', "'": 'Quote', ',': 'Comma', '.': 'Period', '/': 'Slash', ' ': 'Space',
-  '\n': 'Enter', '\r': 'Enter', '\t': 'Tab', '\b': 'Backspace', '\x1b': 'Escape',
-};
-const SHIFTED: Record<string, string> = {
-  '~': 'Backquote', '_': 'Minus', '+': 'Equal', '{': 'BracketLeft', '}': 'BracketRight', '|': 'Backslash',
-  ':': 'Semicolon', '"': 'Quote', '<': 'Comma', '>': 'Period', '?': 'Slash',
-  '!': 'Digit1', '@': 'Digit2', '#': 'Digit3', '$': 'Digit4', '%': 'Digit5', '^': 'Digit6', '&': 'Digit7',
-  '*': 'Digit8', '(': 'Digit9', ')': 'Digit0',
-};
-
-/** The key (and whether Shift is needed) that types `ch`, or undefined. */
-export function keyForCharacter(ch: string): { code: string; shift: boolean } | undefined {
-  if (/^[a-z]$/.test(ch)) return { code: `Key${ch.toUpperCase()}`, shift: false };
-  if (/^[A-Z]$/.test(ch)) return { code: `Key${ch}`, shift: true };
-  if (/^[0-9]$/.test(ch)) return { code: `Digit${ch}`, shift: false };
-  if (ch in UNSHIFTED) return { code: UNSHIFTED[ch], shift: false };
-  if (ch in SHIFTED) return { code: SHIFTED[ch], shift: true };
-  return undefined;
+/** The key stroke that types `ch` on `keymap` (default the US layout), or undefined. */
+export function keyForCharacter(ch: string, keymap = 'en-us'): KeyStroke | undefined {
+  if (!isKnownKeymap(keymap)) throw new Error(`no keyboard layout for keymap '${keymap}'`);
+  return strokesFor(keymap).get(ch);
 }
 
-export function textToKeyEvents(text: string): KeyEvent[] {
+/** Key events typing `text` on `keymap`. An unknown keymap types as en-us (the config warned about it). */
+export function textToKeyEvents(text: string, keymap = 'en-us'): KeyEvent[] {
+  const layout = isKnownKeymap(keymap) ? keymap : 'en-us';
+  const strokes = strokesFor(layout);
   const events: KeyEvent[] = [];
   const bad = new Set<string>();
   // "\r\n" is one Enter.
   for (const ch of text.replace(/\r\n/g, '\n')) {
-    const key = keyForCharacter(ch);
+    const key = strokes.get(ch);
     if (!key) {
       bad.add(ch);
       continue;
     }
-    if (key.shift) events.push({ code: 'ShiftLeft', down: true });
-    events.push({ code: key.code, down: true }, { code: key.code, down: false });
-    if (key.shift) events.push({ code: 'ShiftLeft', down: false });
+    const modifiers = [...(key.shift ? ['ShiftLeft'] : []), ...(key.altGr ? ['AltRight'] : [])];
+    events.push(...comboKeyEvents([...modifiers, key.code]));
+    if (key.dead) events.push(...comboKeyEvents(['Space']));
   }
   if (bad.size) {
     const list = [...bad].map((c) => JSON.stringify(c)).join(', ');
-    throw new Error(`cannot type ${list} on a US keyboard`);
+    throw new Error(`cannot type ${list} with the ${layout} keyboard layout (keymap='${layout}')`);
   }
   return events;
 }

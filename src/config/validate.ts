@@ -19,6 +19,7 @@ import { type ConfigProblem, type ConfigWarning, ConfigError, type SourcePositio
 import { type EntryReporter, parseDiskEntry } from './disk.ts';
 import { type Assignment, type ParsedFile, type Value, describe } from './parser.ts';
 import { parseVifEntry } from './vif.ts';
+import { isKnownKeymap, KNOWN_KEYMAPS } from './keymap-names.ts';
 
 /** xl's defaults for an HVM guest (xl.cfg(5); memory from libxl's build-info defaults). */
 export const XL_DEFAULTS = {
@@ -356,6 +357,9 @@ export function validate(parsed: ParsedFile, fileName: string): ParseResult {
     warn(at(key), key, 'asks for a Cirrus Logic GD5446 card; WebHVM has no Cirrus model yet and uses the standard VGA (VBE)');
   }
   const keymap = string('keymap', "a keyboard layout such as 'en-us'") ?? XL_DEFAULTS.keymap;
+  if (!isKnownKeymap(keymap)) {
+    warn(at('keymap'), 'keymap', `no '${keymap}' layout: text typed for the guest uses en-us (known: ${KNOWN_KEYMAPS.join(', ')}); keys pressed on the page are not affected`);
+  }
   const vnclisten = string('vnclisten', 'an address in quotes');
   const vncpasswd = string('vncpasswd', 'a password in quotes');
 
