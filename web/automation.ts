@@ -1,7 +1,9 @@
 /**
  * `window.webhvm`: the page's machine for tests and power users. Every MachineApi method (as an
  * async call into the worker; screenText joins the lines), plus what the page itself knows: the serial text so far, the
- * text screen, a PNG of the picture on the canvas, and typing text as key presses.
+ * text screen, a PNG of the picture on the canvas, and typing text as key presses. For
+ * deterministic machines (docs/reproducible.md): runUntil, fingerprint (the runner's
+ * `fingerprint:` line), input, prepareCd, serialLog, inputLog.
  */
 import type { Remote } from 'comlink';
 import type { MachineApi } from '../src/worker/machine-api.ts';
@@ -13,7 +15,7 @@ import type { SerialTerminal } from './terminal.ts';
 const API_METHODS = [
   'create', 'start', 'pause', 'resume', 'reset', 'powerOff', 'sendCtrlAltDel', 'keys', 'pointerAbsolute',
   'pointerRelative', 'serialInput', 'ejectCd', 'insertCd', 'attachDisk', 'status', 'frame',
-  'screenshotPng',
+  'screenshotPng', 'runUntil', 'fingerprint', 'input', 'prepareCd', 'serialLog', 'inputLog',
 ] as const;
 
 export interface PageAutomation {

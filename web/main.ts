@@ -15,6 +15,7 @@ import { StatusBar } from './status-bar.ts';
 import { installAutomation } from './automation.ts';
 import { comboKeyEvents } from './text-keys.ts';
 import { loadDefaultGuest } from './default-guest.ts';
+import { DeterministicSwitch } from './deterministic-switch.ts';
 import { connectPageRings } from './page-rings.ts';
 import './style.css';
 
@@ -39,6 +40,7 @@ function main(): void {
   terminal.onInput = (bytes) => rings.input.serialInput(bytes);
   const display = new Display($<HTMLCanvasElement>('screen'), api);
   const statusBar = new StatusBar($('status'));
+  const deterministic = new DeterministicSwitch($<HTMLInputElement>('deterministic'), $('status'));
   const editor = new ConfigEditor($<HTMLTextAreaElement>('config-text'), $('config-messages'), () => configFileName);
   let status: MachineStatus | undefined;
   let configFileName = 'domain.cfg';
@@ -54,6 +56,7 @@ function main(): void {
   display.onStatus = (s, mode) => {
     status = s;
     statusBar.update(s, mode);
+    deterministic.showStatus(s);
     $('stage').classList.toggle('empty', s.power === 'off' && s.machineId === 0);
     $<HTMLButtonElement>('power').textContent = s.power === 'running' || s.power === 'paused' ? 'Power off' : 'Power on';
     $<HTMLButtonElement>('pause').textContent = s.power === 'paused' ? 'Resume' : 'Pause';
@@ -89,7 +92,7 @@ function main(): void {
 
   async function createAndStart(): Promise<boolean> {
     setMessage('');
-    const r = await api.create({ config: editor.text, fileName: configFileName, files, baseUrl, relay });
+    const r = await api.create({ config: editor.text, fileName: configFileName, files, baseUrl, relay, deterministic: deterministic.enabled });
     if (!r.ok) {
       editor.show(r.problems, r.warnings);
       setMessage(r.message);
@@ -167,7 +170,8 @@ function main(): void {
     presetMedia = { cdrom: fromUrl.cdrom, disk: fromUrl.hda, floppy: fromUrl.fda };
     editor.text = presetConfig('linux-cd', presetMedia);
     void boot();
-  } else {
+  } else if (new URLSearchParams(location.search).get('autoboot') !== '0') {
+    // ?autoboot=0 (automation, `webhvm test --browser`): no default guest; window.webhvm creates the machine.
     void loadDefaultGuest().then((guest) => {
       if (!guest || files.length > 0) return;
       configFileName = 'default-guest.cfg';

@@ -4,6 +4,7 @@
  */
 import type { ConfigProblem, ConfigWarning } from '../config/diagnostics.ts';
 import type { VgaDisplayState } from '../devices/vga-display-state.ts';
+import type { DeterministicApi } from './deterministic-api.ts';
 
 /** Where an image comes from: a dropped File/Blob (read lazily with Blob.slice) or a URL. */
 export type MediaInput = Blob | { url: string };
@@ -19,6 +20,14 @@ export interface CreateRequest {
   baseUrl?: string;
   /** The page's `?relay=ws://...`: the bridges go out through this WebSocket relay (docs/relay.md). */
   relay?: string;
+  /**
+   * Deterministic mode (docs/reproducible.md): guest time from retired instructions, disk answers
+   * at request-fixed guest times, no host clock: the same run as `webhvm run --deterministic`.
+   * The machine runs as fast as it can; see DeterministicApi.
+   */
+  deterministic?: boolean;
+  /** Image paths as the configuration writes them, mapped to URLs (`webhvm test --browser` serves them). */
+  imageUrls?: Record<string, string>;
 }
 
 export type CreateResult =
@@ -54,6 +63,8 @@ export interface MachineStatus {
   bootPath: string[];
   /** Boot-path trace events recorded since power-on (changes whenever bootPath may have). */
   bootEvents: number;
+  /** The machine runs in deterministic mode (virtual time, as fast as it can). */
+  deterministic: boolean;
   /** The configuration's `keymap` (the guest's keyboard layout), for typing text. */
   keymap: string;
 }
@@ -84,7 +95,7 @@ export interface MachineListener {
   note(message: string): void;
 }
 
-export interface MachineApi {
+export interface MachineApi extends DeterministicApi {
   /** Build a machine from a configuration and media (powered off). */
   create(request: CreateRequest): Promise<CreateResult>;
   /** Where listeners get serial output and notes (a Comlink proxy). */

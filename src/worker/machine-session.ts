@@ -20,6 +20,12 @@ import type { BlockCounters } from './counting-backend.ts';
 import { openCdImage, openDiskImage, openImagesBrowser } from './open-media.ts';
 import { TabNetwork } from './tab-network.ts';
 import { BootPathSummary } from './boot-path-summary.ts';
+import { DETERMINISTIC_TIME } from '../harness/deterministic-clock.ts';
+import type { InputAction } from '../harness/input-log.ts';
+import type { RunOutcome } from '../harness/session.ts';
+import { DeterministicRunner, goalFromRequest, runResult } from './deterministic-runner.ts';
+import type { RunRequest, RunResult } from './deterministic-api.ts';
+import { withImageUrls } from './image-url-resolver.ts';
 import { RingLink } from './ring-link.ts';
 import type {
   CreateRequest, CreateResult, FrameInfo, KeyEvent, MachineApi, MachineListener, MachineStatus,
@@ -96,12 +102,14 @@ export class MachineSession implements MachineApi {
     try {
       const relayProblem = request.relay === undefined ? undefined : checkRelayUrl(request.relay);
       if (relayProblem) throw new Error(relayProblem);
+      if (request.deterministic && request.relay !== undefined) throw new Error('a relay cannot be used in deterministic mode: frames from outside would arrive at moments the host decides');
       const parsed = parseDomainConfig(request.config, { fileName });
       warnings = [...parsed.warnings];
-      const media = await resolveMedia(parsed.config, browserMediaResolver({ files: request.files ?? [], baseUrl: request.baseUrl }), { fileName });
+      const media = await resolveMedia(parsed.config, withImageUrls(browserMediaResolver({ files: request.files ?? [], baseUrl: request.baseUrl }), request.imageUrls), { fileName });
       this.counters.reads = this.counters.writes = 0;
       const opened = await openImagesBrowser(media, this.counters);
       this.config = parsed.config;
+      this.deterministic = request.deterministic === true;
       this.tabNetwork.relayUrl = request.relay;
       this.build(opened);
       this.message = `${parsed.config.name}: ready`;
@@ -120,20 +128,28 @@ export class MachineSession implements MachineApi {
   /** Build the Machine from the current configuration and opened media (powered off). */
   private build(opened: OpenedMedia): void {
     const config = this.config!;
+    // Deterministic mode: no host clock, time zone or other tab reaches the guest (docs/reproducible.md).
+    const det = this.deterministic ? this.newDeterministicRunner(config) : undefined;
     const setup = machineSetupFromConfig(config, opened, {
       firmware: this.options.firmware,
       serialOutput: (port, byte) => {
+        det?.session.serialOutput(port, byte);
         const buffer = this.serialBuffers[port];
         if (buffer.length < SERIAL_CHUNK * 16) buffer.push(byte);
       },
-      nowSeconds: Math.floor(this.options.wallClockSeconds?.() ?? Date.now() / 1000),
-      localOffsetSeconds: this.options.localOffsetSeconds ?? -new Date().getTimezoneOffset() * 60,
+      ...(det ? DETERMINISTIC_TIME : {
+        nowSeconds: Math.floor(this.options.wallClockSeconds?.() ?? Date.now() / 1000),
+        localOffsetSeconds: this.options.localOffsetSeconds ?? -new Date().getTimezoneOffset() * 60,
+      }),
     });
-    this.network = this.tabNetwork.newRegistry();
+    this.network = det ? new SwitchRegistry() : this.tabNetwork.newRegistry();
     setup.network = this.network;
-    setup.hostClockMs = this.hostClockMs;
+    if (det) setup.deterministic = true;
+    else setup.hostClockMs = this.hostClockMs;
     this.opened = opened;
     this.machine = new Machine(setup, this.options.module);
+    det?.attach(this.machine);
+    this.det = det;
     // The status bar shows the boot path as it happens (the trace costs little: it watches a few table pages).
     const summary = new BootPathSummary();
     this.machine.enableBootTrace().onEvent((e) => summary.add(e));
@@ -143,6 +159,9 @@ export class MachineSession implements MachineApi {
   }
 
   private opened: OpenedMedia | undefined;
+  /** Whether create() asked for deterministic mode; the runner of the current machine if so. */
+  private deterministic = false;
+  private det: DeterministicRunner | undefined;
   private bootPath = new BootPathSummary();
   /** Counts machines built: each has its own shared memory. */
   private machineId = 0;
@@ -219,12 +238,14 @@ export class MachineSession implements MachineApi {
 
   private stopLoop(): void {
     this.runToken++;
+    void this.det?.halt();
   }
 
   private startLoop(): void {
     const token = ++this.runToken;
     this.mipsSince = { ms: this.hostClockMs(), instructions: this.machine!.cpu.totalInstructions };
-    void this.runLoop(token);
+    if (this.det) void this.det.run({ interactive: true }).then((outcome) => this.afterDeterministicRun(outcome));
+    else void this.runLoop(token);
   }
 
   private async runLoop(token: number): Promise<void> {
@@ -295,6 +316,97 @@ export class MachineSession implements MachineApi {
     }
   }
 
+  // ---- Deterministic mode (deterministic-runner.ts) ----
+
+  private newDeterministicRunner(config: DomainConfig): DeterministicRunner {
+    return new DeterministicRunner(config, {
+      hostTurn: () => {
+        this.flushSerial();
+        if (this.machine) this.measure(this.machine);
+      },
+      boundary: () => this.feedKeyboardDeterministic(),
+      note: (message) => this.note(message),
+    });
+  }
+
+  private requireDeterministic(): DeterministicRunner {
+    this.requireMachine();
+    if (!this.det) throw new Error('this machine is not deterministic: create it with deterministic: true (the page: ?deterministic=1)');
+    return this.det;
+  }
+
+  async runUntil(request: RunRequest): Promise<RunResult> {
+    let m = this.requireMachine();
+    this.requireDeterministic();
+    if (this.power === 'crashed') throw new Error(`the machine crashed (${this.message}): create it again`);
+    if ((this.power === 'off' || this.power === 'stopped') && m.cpu.instructions !== 0n) {
+      this.build(this.opened!);
+      m = this.machine!;
+    }
+    const det = this.det!;
+    const goal = goalFromRequest(request, m, det.session.serialLength);
+    if (this.power !== 'running') this.mipsSince = { ms: this.hostClockMs(), instructions: m.cpu.totalInstructions };
+    this.power = 'running';
+    const outcome = await det.run(goal);
+    if (det === this.det) this.afterDeterministicRun(outcome);
+    return runResult(outcome, m);
+  }
+
+  /** After a deterministic run: the goal reached pauses the machine; power events follow on_poweroff/on_reboot. */
+  private afterDeterministicRun(outcome: RunOutcome): void {
+    this.flushSerial();
+    const config = this.config!;
+    switch (outcome.end) {
+      case 'stopped':
+        return; // paused, powered off or replaced: whoever stopped it set the state
+      case 'crash':
+        this.stopLoop();
+        this.setPower('crashed', `emulator error: ${(outcome.error as Error)?.stack ?? outcome.error}`);
+        return;
+      case 'poweroff':
+      case 'reboot': {
+        const policy = outcome.end === 'poweroff' ? config.onPoweroff : config.onReboot;
+        const key = outcome.end === 'poweroff' ? 'on_poweroff' : 'on_reboot';
+        if (policy === 'preserve') this.setPower('stopped', `guest ${outcome.end === 'poweroff' ? 'powered off' : 'rebooted'}: stopped, screen kept (${key}='preserve')`);
+        else this.setPower('off', `guest ${outcome.end === 'poweroff' ? 'powered off' : 'rebooted'}: machine off (${key}='destroy')`);
+        return;
+      }
+      default:
+        this.power = 'paused';
+        this.message = `${config.name}: paused at insns=${this.machine!.cpu.instructions} (${outcome.end})`;
+    }
+  }
+
+  fingerprint(): string | null {
+    return this.machine ? this.det?.fingerprintLine() ?? null : null;
+  }
+
+  input(action: InputAction): void {
+    this.requireDeterministic().input(action);
+  }
+
+  async prepareCd(media: MediaInput): Promise<string> {
+    const det = this.requireDeterministic();
+    const backend = await openCdImage(toSource(media), 'cdrom', this.counters);
+    return det.prepare(sourceName(media), backend);
+  }
+
+  serialLog(): string | null {
+    return this.det?.session.serialText ?? null;
+  }
+
+  inputLog(): string | null {
+    return this.det?.inputLogText() ?? null;
+  }
+
+  /** One queued key per boundary, when the keyboard's buffer is empty; logged with its moment. */
+  private feedKeyboardDeterministic(): void {
+    const m = this.machine;
+    if (!m || !this.det || this.keyQueue.length === 0 || m.keyboard.hasOutput()) return;
+    const e = this.keyQueue.shift()!;
+    this.det.session.input({ kind: 'key', code: e.code, down: e.down });
+  }
+
   // ---- Input ----
 
   keys(events: KeyEvent[]): void {
@@ -314,10 +426,12 @@ export class MachineSession implements MachineApi {
   }
 
   pointerAbsolute(x: number, y: number, buttons: number, wheel: number): void {
+    if (this.det) return this.det.input({ kind: 'tablet', x, y, buttons, ...(wheel ? { wheel } : {}) });
     this.machine?.tablet?.pointer(x, y, buttons, wheel);
   }
 
   pointerRelative(dx: number, dy: number, wheel: number, buttons: number): void {
+    if (this.det) return this.det.input({ kind: 'mouse', dx, dy, wheel, buttons });
     const m = this.machine;
     if (!m) return;
     if (m.usbMouse) m.usbMouse.move(dx, dy, -wheel, buttons);
@@ -325,6 +439,7 @@ export class MachineSession implements MachineApi {
   }
 
   serialInput(bytes: Uint8Array, port: 0 | 1 = 0): void {
+    if (this.det) return this.det.input({ kind: 'serial', port: port === 1 ? 1 : 0, bytes: Array.from(bytes) });
     this.machine?.serial[port === 1 ? 1 : 0]?.receive(bytes);
   }
 
@@ -342,7 +457,8 @@ export class MachineSession implements MachineApi {
 
   async ejectCd(vdev?: string): Promise<void> {
     const index = this.cdIndex(vdev);
-    this.machine!.cdroms.get(index)!.eject();
+    if (this.det) this.det.input({ kind: 'media', drive: VDEVS[index], path: null }); // taken at the next boundary
+    else this.machine!.cdroms.get(index)!.eject();
     this.opened!.ide[index] = { kind: 'cdrom' };
     this.note(`${VDEVS[index]}: disc ejected`);
   }
@@ -350,7 +466,8 @@ export class MachineSession implements MachineApi {
   async insertCd(media: MediaInput, vdev?: string): Promise<void> {
     const index = this.cdIndex(vdev);
     const backend = await openCdImage(toSource(media), VDEVS[index], this.counters);
-    this.machine!.cdroms.get(index)!.insert(backend);
+    if (this.det) this.det.input({ kind: 'media', drive: VDEVS[index], path: this.det.prepare(sourceName(media), backend) });
+    else this.machine!.cdroms.get(index)!.insert(backend);
     this.opened!.ide[index] = { kind: 'cdrom', backend };
     this.note(`${VDEVS[index]}: disc inserted (${sourceName(media)})`);
   }
@@ -389,6 +506,7 @@ export class MachineSession implements MachineApi {
       message: this.message,
       bootPath: this.bootPath.summary,
       bootEvents: this.bootPath.events,
+      deterministic: this.det !== undefined,
       keymap: this.config?.display.keymap ?? 'en-us',
     };
   }
