@@ -6,6 +6,8 @@
 #                    the -686 kernel and its initramfs
 #   floppy.img       1.44 MB floppy whose boot sector prints WEBHVM-FLOPPY-OK (floppy.asm)
 #   vmlinuz-<flavour>, initrd-<flavour>.gz   the kernels and initramfs images themselves
+#   initrd-686-ne2k.gz   initrd-686.gz plus the NE2000 PCI driver (ne2k-pci, 8390), in no image:
+#                    the network bench boots it in v86, whose card is an NE2000 (bench/network-v86.ts)
 #   manifest.json    what was built: kernel releases, package versions, command line, markers
 # The Linux guests print WEBHVM-GUEST-READY, `uname -r` and the CPU count on ttyS0, then run a
 # shell there. Nothing is installed into the system and nothing is loop-mounted; the i386
@@ -30,6 +32,9 @@ CMDLINE="console=ttyS0,115200 console=tty0 cryptomgr.notests"
 # Drivers the guests need that Debian builds as modules; their dependencies are added.
 MODULES=(ata_piix ata_generic sr_mod sd_mod 8139too 8139cp isofs vfat nls_cp437 nls_ascii nls_utf8
   crct10dif_generic crc64_rocksoft_generic uhci_hcd usbhid hid_generic evdev)
+# The network bench's v86 peer: its NIC is an NE2000 on PCI.
+PEER_FLAVOUR=686
+PEER_MODULES=(ne2k_pci)
 HD_MB=32            # whole disk
 HD_PART_START=2048  # first sector of the FAT partition (1 MiB alignment)
 HD_HEADS=16
@@ -111,6 +116,7 @@ stamp() {
 }
 OUTPUTS=(linux.iso linux-pae.iso linux-hd.img floppy.img manifest.json)
 for fl in "${FLAVOURS[@]}"; do OUTPUTS+=("vmlinuz-$fl" "initrd-$fl.gz"); done
+OUTPUTS+=("initrd-$PEER_FLAVOUR-ne2k.gz")
 NEW_STAMP=$(stamp)
 if [ "$FORCE" = 0 ] && [ -f "$OUT/stamp" ] && [ "$(cat "$OUT/stamp")" = "$NEW_STAMP" ]; then
   missing=0
@@ -169,29 +175,44 @@ build_flavour() {
     order+=("$m")
   }
   for m in "${MODULES[@]}"; do visit "$m"; done
+  # The peer's extra drivers (and dependencies not already there) come after the others.
+  local peer_order=()
+  if [ "$fl" = "$PEER_FLAVOUR" ]; then
+    local base=${#order[@]}
+    for m in "${PEER_MODULES[@]}"; do visit "$m"; done
+    peer_order=("${order[@]:base}")
+    order=("${order[@]:0:base}")
+    [ ${#peer_order[@]} -gt 0 ] || die "none of ${PEER_MODULES[*]} is a module in $kver"
+  fi
 
-  # The initramfs: busybox, /init, the modules and their load order.
-  local stage=$WORK/initramfs-$fl list=$WORK/initramfs-$fl.list
-  mkdir -p "$stage"
-  {
-    for d in /bin /sbin /usr /usr/bin /usr/sbin /dev /proc /sys /tmp /mnt /root /etc /lib /lib/modules; do
-      echo "dir $d 0755"
-    done
-    echo "nod /dev/console 0600 c 5 1"
-    echo "nod /dev/ttyS0 0600 c 4 64"
-    echo "file /init $HERE/guest/init 0755"
-    echo "file /bin/busybox $BUSYBOX 0755"
-    echo "slink /bin/sh busybox 0777"
-    for m in "${order[@]}"; do
-      echo "file /lib/modules/$m.ko $moddir/${path[$m]} 0644"
-      echo "$m.ko" >>"$stage/load-order"
-    done
-    echo "file /lib/modules/load-order $stage/load-order 0644"
-  } >"$list"
-  touch "$stage/load-order"
-  node "$HERE/mkcpio.mjs" "$list" "$WORK/initrd-$fl.cpio"
-  gzip -n -9 <"$WORK/initrd-$fl.cpio" >"$OUT/initrd-$fl.gz.tmp"
-  log "  initramfs: ${#order[@]} modules ($(echo "${order[@]}")), $(stat -c %s "$OUT/initrd-$fl.gz.tmp") bytes"
+  # An initramfs: busybox, /init, the modules and their load order.
+  make_initramfs() { # <output .gz> <module>...
+    local gzout=$1 stage list m
+    shift
+    stage=$(mktemp -d "$WORK/initramfs-$fl.XXXX")
+    list=$stage.list
+    : >"$stage/load-order"
+    {
+      for d in /bin /sbin /usr /usr/bin /usr/sbin /dev /proc /sys /tmp /mnt /root /etc /lib /lib/modules; do
+        echo "dir $d 0755"
+      done
+      echo "nod /dev/console 0600 c 5 1"
+      echo "nod /dev/ttyS0 0600 c 4 64"
+      echo "file /init $HERE/guest/init 0755"
+      echo "file /bin/busybox $BUSYBOX 0755"
+      echo "slink /bin/sh busybox 0777"
+      for m in "$@"; do
+        echo "file /lib/modules/$m.ko $moddir/${path[$m]} 0644"
+        echo "$m.ko" >>"$stage/load-order"
+      done
+      echo "file /lib/modules/load-order $stage/load-order 0644"
+    } >"$list"
+    node "$HERE/mkcpio.mjs" "$list" "$stage.cpio"
+    gzip -n -9 <"$stage.cpio" >"$gzout"
+    log "  $(basename "${gzout%.tmp}"): $# modules ($*), $(stat -c %s "$gzout") bytes"
+  }
+  make_initramfs "$OUT/initrd-$fl.gz.tmp" "${order[@]}"
+  if [ ${#peer_order[@]} -gt 0 ]; then make_initramfs "$OUT/initrd-$fl-ne2k.gz.tmp" "${order[@]}" "${peer_order[@]}"; fi
   grep -q '^CONFIG_SERIAL_8250_CONSOLE=y' "$config" || die "$kver has no built-in 8250 serial console"
   grep -q '^CONFIG_BLK_DEV_INITRD=y' "$config" || die "$kver has no initramfs support"
   rm -rf "$root"

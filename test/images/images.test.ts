@@ -267,6 +267,19 @@ describe.skipIf(!built && !REQUIRE)('built guest images', () => {
     });
   }
 
+  it('initrd-686-ne2k.gz is initrd-686.gz with the NE2000 PCI driver loaded last (the v86 peer of the network bench)', () => {
+    const base = parseCpio(new Uint8Array(gunzipSync(file('initrd-686.gz'))));
+    const peer = parseCpio(new Uint8Array(gunzipSync(file('initrd-686-ne2k.gz'))));
+    const order = (e: Map<string, CpioEntry>) => Buffer.from(e.get('lib/modules/load-order')!.data).toString().trim().split('\n');
+    expect(order(peer)).toEqual([...order(base), '8390.ko', 'ne2k_pci.ko']);
+    for (const [name, entry] of base) {
+      if (name !== 'lib/modules/load-order') expect(Buffer.compare(Buffer.from(peer.get(name)!.data), Buffer.from(entry.data)), name).toBe(0);
+    }
+    for (const m of ['8390.ko', 'ne2k_pci.ko']) {
+      expect(includes(peer.get(`lib/modules/${m}`)!.data, `vermagic=${manifest().kernels['686'].release} `)).toBe(true);
+    }
+  });
+
   for (const [name, flavour] of [['linux.iso', '686'], ['linux-pae.iso', '686-pae']] as const) {
     describe(name, () => {
       it('has a primary volume descriptor and an El Torito boot record', () => {
