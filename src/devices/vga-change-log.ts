@@ -13,10 +13,24 @@
  * (src/display/lfb-shadow.ts).
  */
 
-/** Plane offsets per block: 64 (one block is 256 bytes of video memory). */
-export const CHANGE_BLOCK_SHIFT = 6;
+/**
+ * Blocks: the first 64 Ki plane offsets (all the legacy VGA modes can show) are tracked in pairs
+ * of offsets, one text cell each; the rest (VBE bank-window writes) in blocks of 64 offsets.
+ */
+const FINE_LIMIT = 0x10000;
+const FINE_SHIFT = 1;
+const COARSE_SHIFT = 6;
+const FINE_BLOCKS = FINE_LIMIT >> FINE_SHIFT;
 /** Blocks per summary entry, which lets a query skip untouched memory quickly. */
 const SUMMARY_SHIFT = 6;
+
+function blockOf(offset: number): number {
+  return offset < FINE_LIMIT ? offset >>> FINE_SHIFT : FINE_BLOCKS + ((offset - FINE_LIMIT) >>> COARSE_SHIFT);
+}
+
+function blockStart(block: number): number {
+  return block < FINE_BLOCKS ? block << FINE_SHIFT : FINE_LIMIT + ((block - FINE_BLOCKS) << COARSE_SHIFT);
+}
 
 export interface VgaChanges {
   /** Pass this as `since` next time. */
@@ -29,7 +43,8 @@ export interface VgaChanges {
   cursor: boolean;
   /**
    * Changed plane offsets per plane (0-3), as flat [start, end) pairs in ascending order, block
-   * aligned. Byte `b` of video memory is plane `b & 3`, plane offset `b >> 2`.
+   * aligned (2 offsets below 64 Ki, 64 above). Byte `b` of video memory is plane `b & 3`, plane
+   * offset `b >> 2`.
    */
   planes: [number[], number[], number[], number[]];
 }
@@ -44,7 +59,7 @@ export class VgaChangeLog {
 
   /** `planeSize`: plane offsets the memory holds (a quarter of its bytes). */
   constructor(planeSize: number) {
-    this.blockCount = Math.ceil(planeSize / (1 << CHANGE_BLOCK_SHIFT));
+    this.blockCount = blockOf(Math.max(planeSize, FINE_LIMIT + 1) - 1) + 1;
     const summaryCount = Math.ceil(this.blockCount / (1 << SUMMARY_SHIFT));
     this.blocks = [0, 1, 2, 3].map(() => new Uint32Array(this.blockCount));
     this.summary = [0, 1, 2, 3].map(() => new Uint32Array(summaryCount));
@@ -52,7 +67,7 @@ export class VgaChangeLog {
 
   /** Planes `planeMask` (bit p = plane p) at plane offset `offset` were written. */
   markPlanes(offset: number, planeMask: number): void {
-    const block = offset >>> CHANGE_BLOCK_SHIFT;
+    const block = blockOf(offset);
     const summary = block >>> SUMMARY_SHIFT;
     const epoch = this.epoch;
     for (let p = 0; p < 4; p++) {
@@ -70,9 +85,9 @@ export class VgaChangeLog {
       this.markPlanes(start >>> 2, mask);
       return;
     }
-    const first = (start >>> 2) >>> CHANGE_BLOCK_SHIFT;
-    const last = ((end - 1) >>> 2) >>> CHANGE_BLOCK_SHIFT;
-    for (let block = first; block <= last; block++) this.markPlanes(block << CHANGE_BLOCK_SHIFT, 0x0f);
+    const first = blockOf(start >>> 2);
+    const last = blockOf((end - 1) >>> 2);
+    for (let block = first; block <= last; block++) this.markPlanes(blockStart(block), 0x0f);
   }
 
   /** A register changed what the screen shows. */
@@ -114,8 +129,8 @@ export class VgaChangeLog {
       const end = Math.min(blocks.length, (s + 1) * per);
       for (let b = s * per; b < end; b++) {
         if (blocks[b] < since) continue;
-        const start = b << CHANGE_BLOCK_SHIFT;
-        const stop = (b + 1) << CHANGE_BLOCK_SHIFT;
+        const start = blockStart(b);
+        const stop = blockStart(b + 1);
         if (out.length && out[out.length - 1] === start) out[out.length - 1] = stop;
         else out.push(start, stop);
       }

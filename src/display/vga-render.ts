@@ -35,6 +35,18 @@ export interface Frame {
   rgba: Uint8ClampedArray;
 }
 
+/**
+ * Part of the output image, in output pixels. When a renderer is given one, it renders at least
+ * the pixels inside it (whole character cells or whole lines around it) into `out`, which must
+ * then hold the previous frame of the same size; the rest of `out` is left as it was.
+ */
+export interface ClipRect {
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
 /** Frames per second the blink and cursor phases assume (the VGA's 70 Hz text modes). */
 const FRAME_NS = 1e9 / 70;
 const MAX_SIZE = 4096;
@@ -44,22 +56,57 @@ const BLACK = 0xff000000;
  * Render the screen. `out` may be passed to reuse a buffer between frames; it is used when big
  * enough (the returned `rgba` is then a view of it).
  */
-export function renderFrame(state: VgaDisplayState, vram: Uint8Array, out?: Uint8ClampedArray): Frame {
+export function renderFrame(state: VgaDisplayState, vram: Uint8Array, out?: Uint8ClampedArray, clip?: ClipRect): Frame {
   switch (scanoutKind(state)) {
     case 'vbe':
-      return state.vbe.bpp === 4 ? renderPlanarVbe(state, vram, out) : renderVbe(state, vram, out);
+      return state.vbe.bpp === 4 ? renderPlanarVbe(state, vram, out, clip) : renderVbe(state, vram, out, clip);
     case 'text':
-      return renderText(state, vram, out);
+      return renderText(state, vram, out, clip);
     case 'graphics':
-      return renderGraphics(state, vram, out);
+      return renderGraphics(state, vram, out, clip);
     default:
       return renderBlank(state, out);
   }
 }
 
+/** Output lines [from, to) inside both the frame and `clip`. */
+function lineRange(height: number, clip?: ClipRect): { from: number; to: number } {
+  if (!clip) return { from: 0, to: height };
+  return { from: Math.max(0, Math.floor(clip.y)), to: Math.min(height, Math.ceil(clip.y + clip.height)) };
+}
+
+/** The size of the image renderFrame makes for `state`. */
+export function frameSize(state: VgaDisplayState): { width: number; height: number } {
+  let size: { width: number; height: number };
+  switch (scanoutKind(state)) {
+    case 'vbe':
+      size = { width: state.vbe.xres, height: state.vbe.yres };
+      break;
+    case 'text':
+      size = textSize(state);
+      break;
+    case 'graphics':
+      size = graphicsSize(state);
+      break;
+    default:
+      size = blankSize(state);
+  }
+  return { width: clampSize(size.width), height: clampSize(size.height) };
+}
+
+function clampSize(v: number): number {
+  return Math.max(1, Math.min(MAX_SIZE, v | 0));
+}
+
+/** Cursor and blink phases at guest time `timeNs`: the cursor blinks every 8 frames, characters every 16. */
+export function textBlinkPhases(timeNs: number): { cursorOn: boolean; blinkOn: boolean } {
+  const frameNumber = Math.floor(timeNs / FRAME_NS);
+  return { cursorOn: ((frameNumber >> 3) & 1) === 0, blinkOn: ((frameNumber >> 4) & 1) === 0 };
+}
+
 function allocate(width: number, height: number, out?: Uint8ClampedArray): { frame: Frame; pixels: Uint32Array } {
-  width = Math.max(1, Math.min(MAX_SIZE, width | 0));
-  height = Math.max(1, Math.min(MAX_SIZE, height | 0));
+  width = clampSize(width);
+  height = clampSize(height);
   const bytes = width * height * 4;
   const rgba = out && out.length >= bytes && out.byteOffset % 4 === 0 ? out.subarray(0, bytes) : new Uint8ClampedArray(bytes);
   const pixels = new Uint32Array(rgba.buffer, rgba.byteOffset, width * height);
@@ -75,14 +122,16 @@ function planeWords(vram: Uint8Array): Uint32Array {
   return new Uint32Array(copy.buffer);
 }
 
-function renderBlank(state: VgaDisplayState, out?: Uint8ClampedArray): Frame {
+function blankSize(state: VgaDisplayState): { width: number; height: number } {
   // Keep the size of the mode being set up if it is sane, so the viewer does not jump around.
   const kind = state.graphics[6] & 1 ? 'graphics' : 'text';
-  let { width, height } = kind === 'text' ? textSize(state) : graphicsSize(state);
-  if (width < 64 || height < 64 || width > MAX_SIZE || height > MAX_SIZE) {
-    width = 640;
-    height = 400;
-  }
+  const { width, height } = kind === 'text' ? textSize(state) : graphicsSize(state);
+  if (width < 64 || height < 64 || width > MAX_SIZE || height > MAX_SIZE) return { width: 640, height: 400 };
+  return { width, height };
+}
+
+function renderBlank(state: VgaDisplayState, out?: Uint8ClampedArray): Frame {
+  const { width, height } = blankSize(state);
   const { frame, pixels } = allocate(width, height, out);
   pixels.fill(BLACK);
   return frame;
@@ -95,7 +144,7 @@ function textSize(state: VgaDisplayState): { width: number; height: number } {
   return { width: g.columns * g.charWidth, height: g.rows * g.charHeight };
 }
 
-function renderText(state: VgaDisplayState, vram: Uint8Array, out?: Uint8ClampedArray): Frame {
+function renderText(state: VgaDisplayState, vram: Uint8Array, out?: Uint8ClampedArray, clip?: ClipRect): Frame {
   const g = textGeometry(state);
   const { frame, pixels } = allocate(g.columns * g.charWidth, g.rows * g.charHeight, out);
   const width = frame.width;
@@ -106,9 +155,7 @@ function renderText(state: VgaDisplayState, vram: Uint8Array, out?: Uint8Clamped
   const lineGraphics = (ar10 & 0x04) !== 0;
   const monoUnderline = (ar10 & 0x02) !== 0;
   const underlineLine = crtc[0x14] & 0x1f;
-  const frameNumber = Math.floor(state.timeNs / FRAME_NS);
-  const cursorPhaseOn = ((frameNumber >> 3) & 1) === 0;
-  const blinkPhaseOn = ((frameNumber >> 4) & 1) === 0;
+  const { cursorOn: cursorPhaseOn, blinkOn: blinkPhaseOn } = textBlinkPhases(state.timeNs);
   const cursorStart = crtc[0x0a] & 0x1f;
   const cursorEnd = crtc[0x0b] & 0x1f;
   const cursorOn = cursorPhaseOn && !(crtc[0x0a] & 0x20) && cursorStart <= cursorEnd;
@@ -116,9 +163,14 @@ function renderText(state: VgaDisplayState, vram: Uint8Array, out?: Uint8Clamped
   const fontA = fontBase(state.sequencer, true);
   const fontB = fontBase(state.sequencer, false);
   const planes = vram.length >> 2;
+  const lines = lineRange(frame.height, clip);
+  const firstRow = Math.floor(lines.from / g.charHeight);
+  const endRow = Math.ceil(lines.to / g.charHeight);
+  const firstCol = clip ? Math.max(0, Math.floor(clip.x / g.charWidth)) : 0;
+  const endCol = clip ? Math.ceil((clip.x + clip.width) / g.charWidth) : g.columns;
 
-  for (let row = 0; row < g.rows && row * g.charHeight < frame.height; row++) {
-    for (let col = 0; col < g.columns && col * g.charWidth < width; col++) {
+  for (let row = firstRow; row < endRow && row < g.rows && row * g.charHeight < frame.height; row++) {
+    for (let col = firstCol; col < endCol && col < g.columns && col * g.charWidth < width; col++) {
       const ma = (g.start + row * g.stride + col) & 0xffff;
       const address = planeAddress(crtc, ma, 0);
       const code = vram[((address % planes) << 2) | 0];
@@ -156,7 +208,7 @@ function renderText(state: VgaDisplayState, vram: Uint8Array, out?: Uint8Clamped
 
 // ---- VGA graphics --------------------------------------------------------------------------
 
-interface GraphicsGeometry {
+export interface GraphicsGeometry {
   width: number;
   height: number;
   /** CRTC scan lines per output line (double scan, and repeated row scans when not CGA). */
@@ -166,7 +218,7 @@ interface GraphicsGeometry {
   interleave: boolean;
 }
 
-function graphicsGeometry(state: VgaDisplayState): GraphicsGeometry {
+export function graphicsGeometry(state: VgaDisplayState): GraphicsGeometry {
   const crtc = state.crtc;
   const charClocks = Math.max(1, crtc[1] + 1);
   const mode256 = (state.graphics[5] & 0x40) !== 0;
@@ -186,7 +238,7 @@ function graphicsSize(state: VgaDisplayState): { width: number; height: number }
   return { width: g.width, height: g.height };
 }
 
-function renderGraphics(state: VgaDisplayState, vram: Uint8Array, out?: Uint8ClampedArray): Frame {
+function renderGraphics(state: VgaDisplayState, vram: Uint8Array, out?: Uint8ClampedArray, clip?: ClipRect): Frame {
   const g = graphicsGeometry(state);
   const { frame, pixels } = allocate(g.width, g.height, out);
   const dac = dacPalette(state);
@@ -201,8 +253,9 @@ function renderGraphics(state: VgaDisplayState, vram: Uint8Array, out?: Uint8Cla
   const dacMask = state.dacMask;
   const words = planeWords(vram);
   const clocks = Math.min(g.charClocks, Math.ceil(frame.width / (g.mode256 ? 4 : 8)));
+  const lines = lineRange(frame.height, clip);
 
-  for (let y = 0; y < frame.height; y++) {
+  for (let y = lines.from; y < lines.to; y++) {
     let scanLine = y * g.linesPerOutput;
     let base = start;
     if (scanLine > compare) {
@@ -243,7 +296,7 @@ function renderGraphics(state: VgaDisplayState, vram: Uint8Array, out?: Uint8Cla
 
 // ---- Bochs VBE -----------------------------------------------------------------------------
 
-function renderVbe(state: VgaDisplayState, vram: Uint8Array, out?: Uint8ClampedArray): Frame {
+function renderVbe(state: VgaDisplayState, vram: Uint8Array, out?: Uint8ClampedArray, clip?: ClipRect): Frame {
   const v = state.vbe;
   const { frame, pixels } = allocate(v.xres, v.yres, out);
   const bpp = v.bpp;
@@ -252,7 +305,8 @@ function renderVbe(state: VgaDisplayState, vram: Uint8Array, out?: Uint8ClampedA
   const dac = bpp === 8 ? dacPalette(state) : undefined;
   const size = vram.length;
   const { width, height } = frame;
-  for (let y = 0; y < height; y++) {
+  const lines = lineRange(height, clip);
+  for (let y = lines.from; y < lines.to; y++) {
     let src = (v.yOffset + y) * stride + v.xOffset * bytesPerPixel;
     let p = y * width;
     if (src + width * bytesPerPixel > size) {
@@ -292,13 +346,14 @@ function renderVbe(state: VgaDisplayState, vram: Uint8Array, out?: Uint8ClampedA
 }
 
 /** VBE 4bpp modes are VGA planar memory at VBE resolution (as SeaVGABIOS sets them up). */
-function renderPlanarVbe(state: VgaDisplayState, vram: Uint8Array, out?: Uint8ClampedArray): Frame {
+function renderPlanarVbe(state: VgaDisplayState, vram: Uint8Array, out?: Uint8ClampedArray, clip?: ClipRect): Frame {
   const v = state.vbe;
   const { frame, pixels } = allocate(v.xres, v.yres, out);
   const colors = attributePalette(state, dacPalette(state));
   const planeEnable = state.attribute[0x12] & 0x0f;
   const words = planeWords(vram);
-  for (let y = 0; y < frame.height; y++) {
+  const lines = lineRange(frame.height, clip);
+  for (let y = lines.from; y < lines.to; y++) {
     let p = y * frame.width;
     for (let x = 0; x < frame.width; x++) {
       const pos = (v.yOffset + y) * v.virtWidth + v.xOffset + x;
