@@ -4,6 +4,7 @@
  */
 import type { ConfigProblem, ConfigWarning } from '../config/diagnostics.ts';
 import type { VgaDisplayState } from '../devices/vga-display-state.ts';
+import type { VgaChanges } from '../devices/vga-change-log.ts';
 import type { DeterministicApi } from './deterministic-api.ts';
 
 /** Where an image comes from: a dropped File/Blob (read lazily with Blob.slice) or a URL. */
@@ -73,6 +74,8 @@ export interface MachineStatus {
 export interface FrameInfo {
   display: VgaDisplayState;
   status: MachineStatus;
+  /** What the card changed on screen since the `since` epoch the page passed (vga-change-log.ts). */
+  changes: VgaChanges;
 }
 
 /** Shared memory the page reads video memory from (posted once per machine). */
@@ -131,8 +134,11 @@ export interface MachineApi extends DeterministicApi {
   /** Attach a hard disk to a free IDE slot (hdb...) while the machine is off; writes go to an overlay. */
   attachDisk(vdev: string, media: MediaInput): Promise<void>;
   status(): MachineStatus;
-  /** Registers for painting, plus status (null before a machine exists). */
-  frame(): FrameInfo | null;
+  /**
+   * Registers for painting, what changed since epoch `since` (0: everything; pass back
+   * `changes.epoch` next time), plus status (null before a machine exists).
+   */
+  frame(since?: number): FrameInfo | null;
   /** The guest's video memory (once per created machine). */
   videoMemory(): SharedVideoMemory | null;
   /** The VGA text screen as lines (null in graphics modes or without a machine). */

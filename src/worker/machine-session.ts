@@ -511,9 +511,9 @@ export class MachineSession implements MachineApi {
     };
   }
 
-  frame(): FrameInfo | null {
+  frame(since = 0): FrameInfo | null {
     const m = this.machine;
-    return m ? { display: m.vga.displayState(), status: this.status() } : null;
+    return m ? { display: m.vga.displayState(), changes: m.vga.changesSince(since), status: this.status() } : null;
   }
 
   videoMemory(): SharedVideoMemory | null {
