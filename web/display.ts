@@ -1,12 +1,14 @@
 /**
  * The guest screen on a canvas. Each animation frame it asks the worker for the card's
- * registers (a small copy) and, when RepaintPolicy says the picture changed, renders the video
- * memory straight out of the shared WebAssembly.Memory with the same renderer the command-line
- * screenshots use. The canvas has the mode's own size; CSS scales it with crisp pixels.
+ * registers and what changed on screen since the last look (small copies), and renders only the
+ * regions RepaintPolicy names, straight out of the shared WebAssembly.Memory with the same
+ * renderer the command-line screenshots use, uploading each with a dirty-rectangle
+ * putImageData. The canvas has the mode's own size; CSS scales it with crisp pixels.
  */
 import type { Remote } from 'comlink';
 import type { FrameInfo, MachineApi, MachineStatus } from '../src/worker/machine-api.ts';
-import { renderFrame, type Frame } from '../src/display/vga-render.ts';
+import { frameSize, renderFrame, type Frame } from '../src/display/vga-render.ts';
+import { regionPixels } from '../src/display/dirty-regions.ts';
 import { RepaintPolicy } from './repaint-policy.ts';
 import { videoModeName } from './video-mode.ts';
 import { containedRect, type Rect } from './display-geometry.ts';
@@ -16,8 +18,11 @@ export class Display {
   private readonly policy = new RepaintPolicy();
   private vram: Uint8Array | undefined;
   private machineId = -1;
-  private pixels: Uint8ClampedArray<ArrayBuffer> = new Uint8ClampedArray(0);
+  /** The picture on the canvas (never shared memory: putImageData refuses that). */
+  private image: ImageData | undefined;
   private busy = false;
+  /** Totals since the page opened: frames looked at, paints made, pixels rendered and uploaded. */
+  readonly paintStats = { frames: 0, paints: 0, pixels: 0 };
   /** The frame on the canvas now. */
   lastFrame: Frame | undefined;
   videoMode = 'no machine';
@@ -46,7 +51,7 @@ export class Display {
     if (this.busy) return;
     this.busy = true;
     try {
-      const info = await this.api.frame();
+      const info = await this.api.frame(this.policy.since);
       if (info) await this.paint(info);
     } finally {
       this.busy = false;
@@ -61,20 +66,37 @@ export class Display {
       this.vram = new Uint8Array(memory.buffer, memory.vramOffset, memory.vramBytes);
       this.machineId = status.machineId;
     }
-    if (this.vram && this.policy.shouldRepaint(status.machineId, display, performance.now())) {
-      const frame = renderFrame(display, this.vram, this.pixels);
-      // The renderer allocated a bigger buffer (never shared memory): reuse it next time.
-      if (frame.rgba.buffer !== this.pixels.buffer) this.pixels = new Uint8ClampedArray(frame.rgba.buffer as ArrayBuffer);
-      if (this.canvas.width !== frame.width || this.canvas.height !== frame.height) {
-        this.canvas.width = frame.width;
-        this.canvas.height = frame.height;
+    if (this.vram) {
+      this.paintStats.frames++;
+      const regions = this.policy.plan(status.machineId, display, info.changes, this.vram);
+      const { width, height } = frameSize(display);
+      const image = this.image;
+      if (regions.full || !image || image.width !== width || image.height !== height) {
+        this.paintAll(display, this.vram, width, height);
+      } else if (regions.rects.length) {
+        for (const rect of regions.rects) {
+          this.lastFrame = renderFrame(display, this.vram, image.data, rect);
+          this.context.putImageData(image, 0, 0, rect.x, rect.y, rect.width, rect.height);
+        }
+        this.paintStats.paints++;
+        this.paintStats.pixels += regionPixels(regions, { width, height });
       }
-      // ImageData needs an array of exactly width*height*4 bytes that is not shared memory.
-      this.context.putImageData(new ImageData(frame.rgba as Uint8ClampedArray<ArrayBuffer>, frame.width, frame.height), 0, 0);
-      this.lastFrame = frame;
-      this.videoMode = videoModeName(display, frame.width, frame.height);
     }
     this.onStatus(status, this.videoMode);
+  }
+
+  private paintAll(display: FrameInfo['display'], vram: Uint8Array, width: number, height: number): void {
+    if (!this.image || this.image.width !== width || this.image.height !== height) this.image = new ImageData(width, height);
+    if (this.canvas.width !== width || this.canvas.height !== height) {
+      this.canvas.width = width;
+      this.canvas.height = height;
+    }
+    const frame = renderFrame(display, vram, this.image.data);
+    this.context.putImageData(this.image, 0, 0);
+    this.lastFrame = frame;
+    this.videoMode = videoModeName(display, width, height);
+    this.paintStats.paints++;
+    this.paintStats.pixels += width * height;
   }
 
   /** The canvas pixels as RGBA (what the user sees, before CSS scaling). */

@@ -155,7 +155,9 @@ function main(): void {
   $('eject').addEventListener('click', () => void api.ejectCd().catch((e: Error) => setMessage(e.message)));
   $('fullscreen').addEventListener('click', () => void display.toggleFullscreen());
 
-  installAutomation(api, display, terminal, bootFiles);
+  const automation = installAutomation(api, display, terminal, bootFiles);
+  // Painting totals (frames looked at, paints, pixels), for tests that measure repainting.
+  automation.paintStats = () => ({ ...display.paintStats });
 
   // URL parameters: ?config=URL (its images relative to it), or ?cdrom= ?hda= ?fda= with a preset.
   const fromUrl = urlMedia(location);

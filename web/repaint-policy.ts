@@ -1,43 +1,40 @@
 /**
- * When the canvas must be painted again: the card reported a change (its generation counter),
- * a new machine appeared, the text-mode blink phase turned (cursor and blinking characters), or
- * the guest draws through the linear framebuffer, which the card cannot see (then at most
- * `lfbIntervalMs` apart). Everything else reuses the last picture, but never for longer than
- * `refreshMs`: video memory written where the card does not count it (guest RAM mappings of the
- * legacy window) still shows within that time, also while the machine is paused.
+ * What part of the canvas must be painted again. The worker reports what the VGA card changed
+ * since the page's last look (src/devices/vga-change-log.ts: memory it wrote, registers,
+ * cursor); dirty-regions.ts turns that, the state painted last and the state now into character
+ * cells or line bands, including the cursor cell when the cursor blinks and blinking characters
+ * when the blink phase turns. Linear-framebuffer modes, whose memory the CPU writes without the
+ * card, are compared line by line with a copy of what was painted (lfb-shadow.ts). A new machine
+ * repaints everything. Nothing else repaints: an unchanged or paused picture costs nothing.
  */
+import type { VgaChanges } from '../src/devices/vga-change-log.ts';
 import type { VgaDisplayState } from '../src/devices/vga-display-state.ts';
+import { type DirtyRegions, EVERYTHING, dirtyRegions } from '../src/display/dirty-regions.ts';
+import { LfbShadow } from '../src/display/lfb-shadow.ts';
 import { scanoutKind } from '../src/display/vga-geometry.ts';
 
-/** The VGA cursor blinks every 16 frames of the 70 Hz text modes; characters every 32. */
-const BLINK_PERIOD_NS = (1e9 / 70) * 16;
-
 export class RepaintPolicy {
+  /** The change epoch to ask the worker about next (0: everything). */
+  since = 0;
   private machineId = -1;
-  private generation = -1;
-  private blinkPhase = -1;
-  private lastLfbPaintMs = -Infinity;
-  private lastPaintMs = -Infinity;
+  private painted: VgaDisplayState | undefined;
+  private readonly lfb = new LfbShadow();
 
-  constructor(
-    private readonly lfbIntervalMs = 33,
-    private readonly refreshMs = 250,
-  ) {}
-
-  /** True when the frame described by `display` (at host time `nowMs`) must be painted. */
-  shouldRepaint(machineId: number, display: VgaDisplayState, nowMs: number): boolean {
-    const kind = scanoutKind(display);
-    const blinkPhase = kind === 'text' ? Math.floor(display.timeNs / BLINK_PERIOD_NS) : 0;
-    let repaint = machineId !== this.machineId || display.generation !== this.generation || blinkPhase !== this.blinkPhase;
-    if (!repaint && display.scanoutIsLinearFramebuffer && nowMs - this.lastLfbPaintMs >= this.lfbIntervalMs) repaint = true;
-    if (!repaint && nowMs - this.lastPaintMs >= this.refreshMs) repaint = true;
-    if (repaint) {
-      this.lastPaintMs = nowMs;
-      this.machineId = machineId;
-      this.generation = display.generation;
-      this.blinkPhase = blinkPhase;
-      if (display.scanoutIsLinearFramebuffer) this.lastLfbPaintMs = nowMs;
+  /**
+   * The regions to paint for `display` (machine `machineId`), given the card's `changes` since
+   * `this.since` and its video memory. The caller must paint them: the result is then on screen.
+   */
+  plan(machineId: number, display: VgaDisplayState, changes: VgaChanges, vram: Uint8Array): DirtyRegions {
+    let regions = machineId !== this.machineId ? EVERYTHING : dirtyRegions(this.painted, display, changes, vram);
+    if (scanoutKind(display) === 'vbe' && display.vbe.bpp !== 4) {
+      const compared = this.lfb.compare(display, vram, regions.full);
+      if (!regions.full) regions = compared;
+    } else {
+      this.lfb.invalidate();
     }
-    return repaint;
+    this.machineId = machineId;
+    this.painted = display;
+    this.since = changes.epoch;
+    return regions;
   }
 }

@@ -3,50 +3,67 @@ import { RepaintPolicy } from '../../web/repaint-policy.ts';
 import { videoModeName } from '../../web/video-mode.ts';
 import { MODE_03, MODE_12, MODE_13, newCard, setMode } from '../display/vga-modes.ts';
 
-describe('when the canvas repaints', () => {
-  it('paints the first frame, then only after the card changed or the blink phase turned', () => {
-    const { io, mmio, vga } = newCard();
-    setMode(io, MODE_03);
-    const policy = new RepaintPolicy();
-    const state = vga.displayState();
-    expect(policy.shouldRepaint(1, state, 0)).toBe(true);
-    expect(policy.shouldRepaint(1, state, 16)).toBe(false);
-    // A character written into the text window.
-    mmio.write(0xb8000, 1, 0x41);
-    expect(policy.shouldRepaint(1, vga.displayState(), 32)).toBe(true);
-    // 300 ms later the cursor blinked (16 frames at 70 Hz = 229 ms).
-    expect(policy.shouldRepaint(1, { ...vga.displayState(), timeNs: 300e6 }, 48)).toBe(true);
-    expect(policy.shouldRepaint(1, { ...vga.displayState(), timeNs: 301e6 }, 64)).toBe(false);
-    // A new machine always repaints.
-    expect(policy.shouldRepaint(2, { ...vga.displayState(), timeNs: 301e6 }, 80)).toBe(true);
+const FRAME_NS = 1e9 / 70;
+
+/** The page's loop without a canvas: ask the card with the policy's epoch, plan, count pixels. */
+function looker(card: ReturnType<typeof newCard>, policy = new RepaintPolicy()) {
+  return (machineId = 1, timeNs?: number) => {
+    const display = { ...card.vga.displayState(), ...(timeNs === undefined ? {} : { timeNs }) };
+    return policy.plan(machineId, display, card.vga.changesSince(policy.since), card.vram);
+  };
+}
+
+describe('what the canvas repaints', () => {
+  it('everything first, then only the cells that changed, and nothing for an unchanged (or paused) screen', () => {
+    const card = newCard();
+    setMode(card.io, MODE_03);
+    const look = looker(card);
+    expect(look().full).toBe(true);
+    for (let i = 0; i < 10; i++) expect(look()).toEqual({ full: false, rects: [] });
+    card.mmio.write(0xb8000 + 2 * 81, 1, 0x41); // row 1, column 1
+    expect(look()).toEqual({ full: false, rects: [{ x: 9, y: 16, width: 9, height: 16 }] });
+    expect(look()).toEqual({ full: false, rects: [] });
   });
 
-  it('graphics modes do not blink', () => {
-    const { io, vga } = newCard();
-    setMode(io, MODE_12);
-    const policy = new RepaintPolicy();
-    expect(policy.shouldRepaint(1, vga.displayState(), 0)).toBe(true);
-    expect(policy.shouldRepaint(1, { ...vga.displayState(), timeNs: 5e9 }, 16)).toBe(false);
+  it('the cursor blink repaints the cursor cell every 8 frames of 70 Hz', () => {
+    const card = newCard();
+    setMode(card.io, MODE_03);
+    const look = looker(card);
+    look(1, 0);
+    expect(look(1, 7 * FRAME_NS)).toEqual({ full: false, rects: [] });
+    expect(look(1, 8 * FRAME_NS)).toEqual({ full: false, rects: [{ x: 0, y: 0, width: 9, height: 16 }] });
+    expect(look(1, 9 * FRAME_NS)).toEqual({ full: false, rects: [] });
+    expect(look(1, 16 * FRAME_NS)).toEqual({ full: false, rects: [{ x: 0, y: 0, width: 9, height: 16 }] });
   });
 
-  it('a linear framebuffer (invisible to the card) repaints on a schedule', () => {
-    const { vga } = newCard();
-    const policy = new RepaintPolicy(33);
-    const lfb = { ...vga.displayState(), scanoutIsLinearFramebuffer: true };
-    expect(policy.shouldRepaint(1, lfb, 0)).toBe(true);
-    expect(policy.shouldRepaint(1, lfb, 20)).toBe(false);
-    expect(policy.shouldRepaint(1, lfb, 40)).toBe(true);
+  it('a new machine repaints everything', () => {
+    const card = newCard();
+    setMode(card.io, MODE_12);
+    const look = looker(card);
+    look(1);
+    expect(look(1)).toEqual({ full: false, rects: [] });
+    expect(look(2).full).toBe(true);
   });
 
-  it('repaints an unchanged picture at least every refresh interval (also while paused)', () => {
-    const { io, vga } = newCard();
-    setMode(io, MODE_12);
-    const policy = new RepaintPolicy(33, 250);
-    const state = vga.displayState();
-    expect(policy.shouldRepaint(1, state, 0)).toBe(true);
-    expect(policy.shouldRepaint(1, state, 200)).toBe(false);
-    expect(policy.shouldRepaint(1, state, 260)).toBe(true);
-    expect(policy.shouldRepaint(1, state, 300)).toBe(false);
+  it('a linear framebuffer written behind the card is found by comparison; leaving the mode repaints all', () => {
+    const card = newCard(4 << 20);
+    setMode(card.io, MODE_03);
+    const vbe = (index: number, value: number) => {
+      card.io.write(0x1ce, 2, index);
+      card.io.write(0x1cf, 2, value);
+    };
+    vbe(1, 640);
+    vbe(2, 480);
+    vbe(3, 32);
+    vbe(4, 0x41);
+    const look = looker(card);
+    expect(look().full).toBe(true);
+    expect(look()).toEqual({ full: false, rects: [] });
+    card.vram[(100 * 640 + 7) * 4] = 0xff; // as the CPU stores through the mapped BAR
+    expect(look()).toEqual({ full: false, rects: [{ x: 7, y: 100, width: 1, height: 1 }] });
+    expect(look()).toEqual({ full: false, rects: [] });
+    vbe(4, 0);
+    expect(look().full).toBe(true);
   });
 });
 
