@@ -6,6 +6,7 @@ import type { ConfigProblem, ConfigWarning } from '../config/diagnostics.ts';
 import type { VgaDisplayState } from '../devices/vga-display-state.ts';
 import type { VgaChanges } from '../devices/vga-change-log.ts';
 import type { DeterministicApi } from './deterministic-api.ts';
+import type { StorageApi } from './storage-api.ts';
 
 /** Where an image comes from: a dropped File/Blob (read lazily with Blob.slice) or a URL. */
 export type MediaInput = Blob | { url: string };
@@ -98,7 +99,7 @@ export interface MachineListener {
   note(message: string): void;
 }
 
-export interface MachineApi extends DeterministicApi {
+export interface MachineApi extends DeterministicApi, StorageApi {
   /** Build a machine from a configuration and media (powered off). */
   create(request: CreateRequest): Promise<CreateResult>;
   /** Where listeners get serial output and notes (a Comlink proxy). */

@@ -20,9 +20,14 @@ import type { BlockCounters } from './counting-backend.ts';
 import { openCdImage, openDiskImage, openImagesBrowser } from './open-media.ts';
 import { TabNetwork } from './tab-network.ts';
 import { BootPathSummary } from './boot-path-summary.ts';
+import { DiskOverlays } from './disk-overlays.ts';
+import { checkSnapshotFits, snapshotOf, SnapshotShelf } from './page-snapshots.ts';
+import type { DiskOverlayInfo, ExportInfo, ExportKind, SnapshotSource, StoredSnapshot } from './storage-api.ts';
+import { restoreSnapshot } from '../snapshot/machine-snapshot.ts';
+import type { BrowserOverlays } from '../storage/overlay-browser.ts';
 import { DETERMINISTIC_TIME } from '../harness/deterministic-clock.ts';
 import type { InputAction } from '../harness/input-log.ts';
-import type { RunOutcome } from '../harness/session.ts';
+import type { RunOutcome, Session } from '../harness/session.ts';
 import { DeterministicRunner, goalFromRequest, runResult } from './deterministic-runner.ts';
 import type { RunRequest, RunResult } from './deterministic-api.ts';
 import { withImageUrls } from './image-url-resolver.ts';
@@ -42,6 +47,8 @@ export interface SessionOptions {
   wallClockSeconds?: () => number;
   /** The host's offset from UTC in seconds, for `localtime=1`. */
   localOffsetSeconds?: number;
+  /** Where writable disks' overlays are kept (default: OPFS, else IndexedDB, else memory only). */
+  overlayStorage?: () => Promise<BrowserOverlays | undefined>;
 }
 
 const VDEVS: IdeVdev[] = ['hda', 'hdb', 'hdc', 'hdd'];
@@ -77,6 +84,9 @@ export class MachineSession implements MachineApi {
   private network = new SwitchRegistry();
   /** Links the bridges to other tabs; one tab's gateway answers per bridge (tab-network.ts). */
   private readonly tabNetwork = new TabNetwork({ note: (message) => this.listener?.note(message) });
+  /** Writable disks' overlays, kept in this browser (OPFS or IndexedDB). */
+  private readonly disks: DiskOverlays;
+  private readonly snapshots = new SnapshotShelf();
   private readonly keyQueue: KeyEvent[] = [];
   private serialBuffers: [number[], number[]] = [[], []];
   /** Bumped to end a run loop (pause, power off, a new machine). */
@@ -89,6 +99,7 @@ export class MachineSession implements MachineApi {
 
   constructor(private readonly options: SessionOptions) {
     this.hostClockMs = options.hostClockMs ?? (() => performance.now());
+    this.disks = new DiskOverlays(options.overlayStorage);
   }
 
   // ---- Building ----
@@ -107,7 +118,9 @@ export class MachineSession implements MachineApi {
       warnings = [...parsed.warnings];
       const media = await resolveMedia(parsed.config, withImageUrls(browserMediaResolver({ files: request.files ?? [], baseUrl: request.baseUrl }), request.imageUrls), { fileName });
       this.counters.reads = this.counters.writes = 0;
-      const opened = await openImagesBrowser(media, this.counters);
+      await this.disks.closeAll(); // the previous machine's overlays: written, and unlocked for this one
+      const vm = parsed.config.name;
+      const opened = await openImagesBrowser(media, this.counters, (vdev, base, source) => this.disks.overlayFor(vm, vdev, base, source));
       this.config = parsed.config;
       this.deterministic = request.deterministic === true;
       this.tabNetwork.relayUrl = request.relay;
@@ -478,10 +491,84 @@ export class MachineSession implements MachineApi {
     const index = VDEVS.indexOf(vdev as IdeVdev);
     if (index < 0) throw new Error(`${vdev} is not an IDE slot (hda, hdb, hdc or hdd)`);
     if (this.opened!.ide[index]) throw new Error(`${vdev} is already in use`);
-    const backend = await openDiskImage(toSource(media), vdev, true, this.counters);
+    const vm = this.config!.name;
+    const backend = await openDiskImage(toSource(media), vdev, true, this.counters, (_, base, source) => this.disks.overlayFor(vm, vdev, base, source));
     this.opened!.ide[index] = { kind: 'disk', backend };
     this.build(this.opened!);
     this.note(`${vdev}: disk attached (${sourceName(media)}; writes go to an overlay)`);
+  }
+
+  // ---- Disk overlays and snapshots (disk-overlays.ts, page-snapshots.ts) ----
+
+  overlayStorage(): Promise<'opfs' | 'indexeddb' | 'memory'> {
+    return this.disks.kind();
+  }
+
+  listOverlays(): Promise<DiskOverlayInfo[]> {
+    return this.disks.list();
+  }
+
+  async discardOverlay(key: string): Promise<void> {
+    await this.disks.discard(key, !this.machine || this.power === 'off' || this.power === 'stopped' || this.power === 'crashed');
+    this.note(`${key}: overlay discarded (the disk reads as its image again)`);
+  }
+
+  openExport(key: string, kind: ExportKind): Promise<ExportInfo> {
+    return this.disks.openExport(key, kind, this.power === 'running');
+  }
+
+  readExport(id: number, offset: number, length: number): Promise<Uint8Array> {
+    return this.disks.readExport(id, offset, length);
+  }
+
+  closeExport(id: number): void {
+    this.disks.closeExport(id);
+  }
+
+  /** Save between run slices with the disks idle; a running machine goes on afterwards. */
+  async saveSnapshot(): Promise<Uint8Array> {
+    const m = this.requireMachine();
+    const running = this.power === 'running';
+    if (running) this.stopLoop();
+    await this.det?.halt(); // between slices, as the Node runner saves
+    try {
+      // The serial record goes along, so a deterministic run's fingerprints continue after a restore.
+      return await snapshotOf(m, this.det ? { serial: this.det.session.saveSerial() } : {});
+    } finally {
+      if (running && this.machine === m && this.power === 'running') this.startLoop();
+    }
+  }
+
+  async storeSnapshot(name: string): Promise<StoredSnapshot> {
+    return this.snapshots.save(name, await this.saveSnapshot());
+  }
+
+  listSnapshots(): Promise<StoredSnapshot[]> {
+    return this.snapshots.list();
+  }
+
+  deleteSnapshot(name: string): Promise<void> {
+    return this.snapshots.remove(name);
+  }
+
+  /** Into a fresh machine of the same configuration, left paused. The file is checked first. */
+  async restoreSnapshot(source: SnapshotSource): Promise<void> {
+    const current = this.requireMachine();
+    const bytes = source instanceof Blob ? new Uint8Array(await source.arrayBuffer()) : await this.snapshots.load(source.stored);
+    await checkSnapshotFits(current, bytes); // refused here, the running machine is untouched
+    this.stopLoop();
+    await this.det?.halt();
+    this.build(this.opened!);
+    try {
+      const { extras } = await restoreSnapshot(this.machine!, bytes);
+      if (extras.serial) this.det?.session.restoreSerial(extras.serial as Parameters<Session['restoreSerial']>[0]);
+    } catch (e) {
+      // A load that failed half-way leaves a machine that must not run: start from a clean one.
+      this.build(this.opened!);
+      this.setPower('off', `snapshot not restored (${(e as Error).message}): the machine is off`);
+      throw e;
+    }
+    this.setPower('paused', `${this.config!.name}: snapshot restored (paused)`);
   }
 
   // ---- Status and screen ----
