@@ -1,10 +1,12 @@
 /**
- * NODE-ONLY: build a Machine and its Session from a configuration file for the deterministic
- * runner, `webhvm test` and the benchmarks. Deterministic mode fixes everything the host would
- * otherwise decide: the RTC starts at DETERMINISTIC_EPOCH (plus `rtc_timeoffset`; `localtime`
- * is UTC, the host's zone is not asked), disk answers arrive at guest times fixed by the
- * request, and generated values come from the configuration (MACs from the domain name).
- * With `persist`, writable disks keep their overlays in files beside the configuration.
+ * NODE-ONLY: build a Machine and its Session from a configuration file for the runner
+ * (`webhvm run`), `webhvm test` and the benchmarks. Deterministic mode fixes everything the host
+ * would otherwise decide: the RTC starts at DETERMINISTIC_EPOCH (plus `rtc_timeoffset`;
+ * `localtime` is UTC, the host's zone is not asked), disk answers arrive at guest times fixed by
+ * the request, and generated values come from the configuration (MACs from the domain name).
+ * Without it the RTC shows the host's time. With `persist`, writable disks keep their overlays
+ * in files beside the configuration. Cards plug into the switches of `network` (shared by the
+ * run's machines), whose built-in gateways serve `gateway`'s TFTP files and boot file.
  */
 import { basename } from 'node:path';
 import { formatDiagnostic } from '../config/diagnostics.ts';
@@ -15,7 +17,9 @@ import { Machine } from '../machine/machine.ts';
 import { machineSetupFromConfig } from '../machine/setup-from-config.ts';
 import { loadCoreModule } from '../cpu/load-core-node.ts';
 import { loadFirmwareFiles } from '../firmware/firmware-files-node.ts';
-import { SYSTEM_BIOS, VGA_BIOS_STDVGA } from '../firmware/firmware-files.ts';
+import { RTL8139_ROM, SYSTEM_BIOS, VGA_BIOS_STDVGA } from '../firmware/firmware-files.ts';
+import { builtInGateway, type GatewayOptions } from '../net/gateway.ts';
+import { SwitchRegistry } from '../net/virtual-switch.ts';
 import { CowOverlay } from '../storage/cow-overlay.ts';
 import { PersistedOverlay } from '../storage/overlay-store.ts';
 import { OverlayFile, overlayPath } from '../storage/overlay-file-node.ts';
@@ -37,6 +41,17 @@ export interface BuildOptions {
   debugConsole?: (byte: number) => void;
   /** Print configuration warnings (default: to stderr). */
   onWarning?: (line: string) => void;
+  /** Switches by bridge name, shared with the run's other machines (the machine's own if absent). */
+  network?: SwitchRegistry;
+  /** What the built-in gateway of each of the machine's bridges serves (TFTP files, the DHCP boot file). */
+  gateway?: Omit<GatewayOptions, 'port'>;
+  /** Guest time follows the host clock (a relay: the outside world's timeouts are real). Not with `deterministic`. */
+  realTime?: boolean;
+}
+
+/** The message for an error buildMachineFromConfig throws (configuration, image, overlay, firmware). */
+export function buildErrorText(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
 }
 
 export interface BuiltMachine {
@@ -71,21 +86,30 @@ export async function buildMachineFromConfig(configPath: string, options: BuildO
         overlays.set(VDEVS[i], path);
       }
     }
-    const firmware = loadFirmwareFiles([SYSTEM_BIOS, VGA_BIOS_STDVGA]);
+    if (options.deterministic && options.realTime) throw new Error('a machine in real time (guest time from the host clock) cannot be deterministic');
+    // The iPXE option ROM only when the network is in the boot order (see docs/networking.md).
+    const netBoot = config.boot.includes('n') && config.nics.length > 0;
+    const firmware = loadFirmwareFiles([SYSTEM_BIOS, VGA_BIOS_STDVGA, ...(netBoot ? [RTL8139_ROM] : [])]);
     let machine: Machine | undefined;
     const prepared = new Map<string, NodeFileBackend>();
     const session = new Session({
+      onPoweroff: config.onPoweroff,
+      onReboot: config.onReboot,
       ...options.session,
       changeMedia: (drive, path) => changeMedia(machine!, drive, path, path === null ? undefined : prepared.get(path)),
     });
+    // The gateway of each bridge is set up before the machine plugs into it.
+    const network = options.network ?? new SwitchRegistry();
+    for (const nic of config.nics) builtInGateway(network.bridge(nic.bridge), options.gateway);
     const setup = machineSetupFromConfig(config, images.opened, {
-      firmware: { bios: firmware.get(SYSTEM_BIOS)!, vgaBios: firmware.get(VGA_BIOS_STDVGA)! },
+      firmware: { bios: firmware.get(SYSTEM_BIOS)!, vgaBios: firmware.get(VGA_BIOS_STDVGA)!, nicRom: firmware.get(RTL8139_ROM) },
       serialOutput: session.serialOutput,
       debugConsole: options.debugConsole,
       nowSeconds: options.deterministic ? DETERMINISTIC_EPOCH : Math.floor(Date.now() / 1000),
       localOffsetSeconds: options.deterministic ? 0 : -new Date().getTimezoneOffset() * 60,
     });
-    machine = new Machine({ ...setup, deterministic: options.deterministic }, loadCoreModule());
+    const hostClockMs = options.realTime ? () => performance.now() : undefined;
+    machine = new Machine({ ...setup, deterministic: options.deterministic, network, hostClockMs }, loadCoreModule());
     session.attach(machine);
     return {
       config, machine, session, overlays,

@@ -1,9 +1,8 @@
 /**
- * Runs a Machine headless until an end event: the serial output matched --until, the guest
- * powered off or rebooted (per the on_* policies), the emulator failed ("crash"), or the
- * wall-clock timeout passed. `VmRunLoop` is one VM's share of that, a batch of slices at a time,
- * so several VMs can take turns (multi-run.ts); `runUntilEnd` runs a single VM. Node-only
- * helpers are not used here; the caller wires stdio.
+ * What the scheduler (multi-run.ts) needs of a VM's run (`RunnableVm`), how a run ends, and
+ * `VmRunLoop`: a bare Machine run in batches of host time with a serial pattern and the power
+ * policies, for tests that drive machines they built themselves. `webhvm run` runs its VMs
+ * through their Sessions instead (session-vm.ts). Node-only helpers are not used here.
  */
 import type { Machine, MachineEvent } from '../machine/machine.ts';
 
@@ -39,13 +38,15 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 export interface RunnableVm {
   /**
    * Runs the VM for about `budgetMs` of wall-clock time (less when the guest goes idle or an
-   * event ends the batch). Returns how the run ended, or undefined while it goes on.
+   * event ends the batch; 0: one slice). Returns how the run ended, or undefined while it goes on.
    */
   runBatch(budgetMs: number): RunResult | undefined;
   /** True while the guest waits for something only asynchronous I/O can bring. */
   readonly idle: boolean;
   /** Resolves when no disk request of the VM is in flight. */
   whenMediaIdle(): Promise<void>;
+  /** What the VM's next batch must wait for on the host (late disk data, a snapshot being written), if anything. */
+  hostWait?(): Promise<void> | undefined;
 }
 
 /** One VM's run: batches of slices, the --until check and the power policies between them. */

@@ -4,7 +4,8 @@
  * running hash), takes input only at run-loop boundaries and logs it with its virtual moment
  * (or replays such a log), and stops at goals that are themselves deterministic: the
  * instruction whose serial byte completed a match, a boundary at or after an instruction count
- * or a guest time, a text on the VGA screen (checked every 10 ms of guest time). Host time
+ * or a guest time, a text on the VGA screen (checked every 10 ms of guest time). Instruction
+ * counts are those of every vCPU together (CpuCore.totalInstructions). Host time
  * only decides when to give up (timeout) and when to let the host's own events run.
  *
  * No Node APIs here: it runs in a browser worker too.
@@ -174,22 +175,13 @@ export class Session {
   async run(goal: RunGoal): Promise<RunOutcome> {
     const machine = this.machine;
     const deadline = Date.now() + (goal.timeoutMs ?? Infinity);
-    const from = goal.serialFrom ?? this.serialLength;
-    const watch = (r: RegExp | undefined) => (r ? { regex: new RegExp(r.source, r.flags.replace(/[gy]/g, '')), from, matched: false } : undefined);
-    this.watches = [watch(goal.serial), watch(goal.serialAtBoundary)];
+    this.begin(goal);
     try {
       for (;;) {
         const batchEnd = Date.now() + 20;
         do {
-          if (goal.stop?.()) return { end: 'stopped' };
-          this.takeInput();
-          if (this.reached(goal)) return { end: 'reached' };
-          const event = machine.runSlice(this.budget());
-          if (this.watches[0]?.matched) return { end: 'matched' };
-          if (event) {
-            const end = this.powerEvent(event);
-            if (end) return { end };
-          }
+          const outcome = this.step();
+          if (outcome) return outcome;
           if (machine.idle) break;
         } while (Date.now() < batchEnd);
         this.options.onHostTurn?.();
@@ -205,17 +197,51 @@ export class Session {
           await yieldToHost();
         }
       }
-    } catch (error) {
-      return { end: 'crash', error };
     } finally {
       this.watches = [];
+    }
+  }
+
+  // ---- Stepping: a runner that interleaves several machines slice by slice ----
+
+  private stepGoal: RunGoal = {};
+
+  /**
+   * Work toward `goal` one slice at a time with step() (run() is begin and steps, with the host's
+   * turns between batches). The serial goals search from here, or from goal.serialFrom; `timeoutMs` and
+   * `interactive` are the caller's business.
+   */
+  begin(goal: RunGoal): void {
+    const from = goal.serialFrom ?? this.serialLength;
+    const watch = (r: RegExp | undefined) => (r ? { regex: new RegExp(r.source, r.flags.replace(/[gy]/g, '')), from, matched: false } : undefined);
+    this.stepGoal = goal;
+    this.watches = [watch(goal.serial), watch(goal.serialAtBoundary)];
+  }
+
+  /**
+   * One run-loop boundary and slice toward the goal begun: how the run ended, or undefined while
+   * it goes on. Synchronous; the caller awaits the host when the machine is stalled for late
+   * disk data or idle (machine.mediaGate, machine.idle). An emulator failure ends it ('crash').
+   */
+  step(): RunOutcome | undefined {
+    const goal = this.stepGoal;
+    try {
+      if (goal.stop?.()) return { end: 'stopped' };
+      this.takeInput();
+      if (this.reached(goal)) return { end: 'reached' };
+      const event = this.machine.runSlice(this.budget());
+      if (this.watches[0]?.matched) return { end: 'matched' };
+      const end = event && this.powerEvent(event);
+      return end ? { end } : undefined;
+    } catch (error) {
+      return { end: 'crash', error };
     }
   }
 
   private reached(goal: RunGoal): boolean {
     const m = this.machine;
     if (goal.ioIdle && ((m.mediaGate?.inFlight ?? 0) > 0 || m.mediaGate?.stalled)) return false;
-    if (goal.insns !== undefined && m.cpu.instructions >= goal.insns) return true;
+    if (goal.insns !== undefined && m.cpu.totalInstructions >= goal.insns) return true;
     if (goal.ns !== undefined && m.clock.now() >= goal.ns) return true;
     if (this.watches[1]?.matched) return true;
     if (goal.screen) {
@@ -239,7 +265,10 @@ export class Session {
       this.machine.reset();
       return undefined;
     }
-    this.options.onNote?.(`guest ${what}`);
+    const outcome = policy === 'preserve'
+      ? `VM preserved, stopped with its final state and screen for inspection (on_${kind}='preserve')`
+      : `VM destroyed (on_${kind}='destroy')`;
+    this.options.onNote?.(`guest ${what}: ${outcome}`);
     return kind;
   }
 
@@ -253,7 +282,7 @@ export class Session {
   private budget(): number {
     const next = this.options.replay?.[this.replayIndex];
     if (!next) return SLICE;
-    const left = next.insns - this.machine.cpu.instructions;
+    const left = next.insns - this.machine.cpu.totalInstructions;
     return left > 0n && left < BigInt(SLICE) ? Number(left) : SLICE;
   }
 
@@ -265,7 +294,7 @@ export class Session {
       for (;;) {
         const next = replay[this.replayIndex];
         if (!next) break;
-        const insns = m.cpu.instructions;
+        const insns = m.cpu.totalInstructions;
         const now = m.clock.now();
         if (next.insns === insns && next.ns === now) {
           this.apply(next.action);
@@ -283,7 +312,7 @@ export class Session {
 
   private apply(action: InputAction): void {
     const m = this.machine;
-    this.inputLog.push({ insns: m.cpu.instructions, ns: m.clock.now(), action });
+    this.inputLog.push({ insns: m.cpu.totalInstructions, ns: m.clock.now(), action });
     switch (action.kind) {
       case 'serial':
         m.serial[action.port]?.receive(action.bytes);
