@@ -38,20 +38,14 @@ export interface RunnerResult {
 }
 
 /**
- * Run `webhvm run` with `args`. `input` lines are typed on the guest's serial console, each
- * once `after` (a string) has appeared in the output.
- */
-/** Options only the regular (non-deterministic) runner takes: several VMs, network boot, relays, the boot trace. */
-const NON_DETERMINISTIC_OPTIONS = ['--trace-boot', '--tftp', '--boot-file', '--relay'];
-
-/**
- * Runs `webhvm run` with `args`. Single-VM runs are deterministic by default (guest time, disk
- * answers and the RTC independent of the host), so a boot test behaves the same on a loaded
- * machine; `deterministic: false` runs the regular way.
+ * Runs `webhvm run` with `args`; `input` lines are typed on the first guest's serial console,
+ * each once `after` (a string) has appeared in the output. Runs are deterministic by default
+ * (guest time, disk answers and the RTC independent of the host, several VMs in a fixed
+ * interleaving), so a boot test behaves the same on a loaded machine; with --relay (guest time
+ * from the host clock) or `deterministic: false` they run the regular way.
  */
 export function runWebhvm(args: string[], input: { after: string; send: string }[] = [], options: { deterministic?: boolean } = {}): Promise<RunnerResult> {
-  const configs = args.filter((a) => a.endsWith('.cfg')).length;
-  const deterministic = options.deterministic ?? (configs === 1 && !args.some((a) => NON_DETERMINISTIC_OPTIONS.includes(a)));
+  const deterministic = options.deterministic ?? !args.includes('--relay');
   const runArgs = deterministic && !args.includes('--deterministic') ? ['--deterministic', ...args] : args;
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [join(ROOT, 'bin/webhvm.js'), 'run', ...runArgs], { stdio: ['pipe', 'pipe', 'pipe'] });
