@@ -536,12 +536,14 @@ export class Machine {
     this.syncVirtualClock();
     if (reason === StopReason.Reset) this.requestEvent('triple-fault');
     if (reason === StopReason.Halt && !this.pendingEvent) {
-      // Idle: jump guest time to the next event (an interrupt can only come from one).
+      // Idle: jump guest time to the next event (an interrupt can only come from one). The TSC
+      // keeps pace with the skipped time, as it does on hardware while the CPU halts.
       const t = this.clock.nextEventTime();
       if (Number.isFinite(t)) {
         this.clock.advanceTo(t);
         this.clockInstructions = this.cpu.instructions;
         this.timeOffsetNs = t - Number(this.cpu.instructions) * this.nsPerInstruction;
+        this.syncTscToGuestTime();
       }
     }
   }
@@ -571,9 +573,12 @@ export class Machine {
           this.clock.advanceTo(t);
           this.clockInstructions = this.cpu.totalInstructions;
           this.timeOffsetNs = t - Number(this.clockInstructions) * this.nsPerInstruction;
+          this.syncTscToGuestTime();
         }
         return;
       }
+      // Guest time follows the sum of all vCPUs' instructions; each TSC only its own.
+      this.syncTscToGuestTime();
       if (Number(this.cpu.totalInstructions - start) >= maxInstructions) return;
     }
   }
@@ -611,9 +616,9 @@ export class Machine {
   }
 
   /**
-   * Real time: the TSC (offset + retired instructions in the core) also catches up with guest
-   * time, one tick per nsPerInstruction, so a guest keeping time with the TSC (Linux's
-   * clocksource) sees time pass while the CPU is halted. It never goes backwards.
+   * The TSC (offset + retired instructions in the core) catches up with guest time, one tick per
+   * nsPerInstruction, so a guest keeping time with the TSC (Linux's clocksource) sees time pass
+   * while the CPU is halted, in real and in virtual time. It never goes backwards.
    */
   private syncTscToGuestTime(): void {
     // Every vCPU's: they share one TSC (see CpuCore.levelTimeStampCounters).
