@@ -12,12 +12,11 @@ import { parseArgs } from 'node:util';
 import { basename, dirname, resolve, join } from 'node:path';
 import { ConfigError } from '../config/diagnostics.ts';
 import { ImageError } from '../storage/image-checks.ts';
-import { OverlayMismatchError } from '../storage/overlay-store.ts';
 import { parseScript, ScriptError, type TestScript } from '../harness/script.ts';
 import { runScript, type StepResult } from '../harness/run-script.ts';
 import { SessionTarget, type ScriptTarget } from '../harness/script-target.ts';
 import { junitReport } from '../harness/junit.ts';
-import { buildMachineFromConfig, type BuiltMachine } from './deterministic-machine.ts';
+import { buildMachineFromConfig, buildErrorText, type BuiltMachine } from './deterministic-machine.ts';
 import { BrowserCreateError, BrowserSetupError, openBrowserMachine, type BrowserMachine } from './browser-machine.ts';
 import { BrowserTarget } from './browser-target.ts';
 
@@ -106,13 +105,11 @@ async function testInNode(configPath: string, options: TestOptions, persist: boo
       },
     });
   } catch (e) {
-    const known = e instanceof ConfigError || e instanceof ImageError || e instanceof OverlayMismatchError;
-    console.error(`webhvm: ${known ? (e as Error).message : (e as Error).message ?? e}`);
+    console.error(`webhvm: ${buildErrorText(e)}`);
     return 2;
   }
-  const { config, session } = built;
-  session.options.onPoweroff = config.onPoweroff;
-  session.options.onReboot = config.onReboot;
+  // The configuration's on_poweroff/on_reboot are the session's (buildMachineFromConfig).
+  const { session } = built;
   const target = new SessionTarget(session, async (name) => {
     const path = resolve(options.base, name);
     await built.prepareMedia(path);
