@@ -62,6 +62,20 @@ describe('deterministic sessions and scripts', () => {
     expect(results[1].message).toMatch(/^fingerprint differs: insns: expected 1, got \d+$/);
   }, 120_000);
 
+  it('a run stopped at a boundary and run on is the same run; the boundary hook sees every boundary', async () => {
+    let boundaries = 0;
+    let stopAfter = 7;
+    const a = build({ onBoundary: () => boundaries++ });
+    const first = await a.run({ insns: 20_000_000n, timeoutMs: 60_000, stop: () => --stopAfter < 0 });
+    expect(first.end).toBe('stopped');
+    expect(boundaries).toBe(7);
+    expect(a.machine.cpu.instructions).toBeLessThan(20_000_000n);
+    expect((await a.run({ insns: 20_000_000n, timeoutMs: 60_000 })).end).toBe('reached');
+    const b = build();
+    expect((await b.run({ insns: 20_000_000n, timeoutMs: 60_000 })).end).toBe('reached');
+    expect(formatFingerprint(a.fingerprint())).toBe(formatFingerprint(b.fingerprint()));
+  }, 120_000);
+
   it('a replay that cannot reach its recorded moment is reported as diverged', async () => {
     const s = build({ replay: [{ insns: 1000n, ns: 1, action: { kind: 'key', code: 'KeyA', down: true } }] });
     const r = await s.run({ insns: 5_000_000n, timeoutMs: 60_000 });
