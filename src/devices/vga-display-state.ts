@@ -40,9 +40,10 @@ export interface VgaDisplayState {
   /** Guest time in ns when the state was taken (drives text blink and the cursor). */
   timeNs: number;
   /**
-   * Increments whenever a register or the legacy window changes what is shown. Writes through
-   * the directly mapped linear framebuffer (PCI BAR0) are invisible to the card, so while
-   * `scanoutIsLinearFramebuffer` is true a viewer must repaint on its own schedule.
+   * Increments on every register write and legacy-window write (a cheap "may have changed";
+   * StdVga.changesSince says exactly what changed). Writes through the directly mapped linear
+   * framebuffer (PCI BAR0) are invisible to the card, so while `scanoutIsLinearFramebuffer` is
+   * true a viewer compares the framebuffer itself (src/display/lfb-shadow.ts).
    */
   generation: number;
   scanoutIsLinearFramebuffer: boolean;
