@@ -13,6 +13,9 @@ import { ConfigEditor } from './config-editor.ts';
 import { PRESETS, classifyFile, presetConfig, type PresetId, type PresetMedia } from './config-presets.ts';
 import { StatusBar } from './status-bar.ts';
 import { installAutomation } from './automation.ts';
+import { DisksPanel } from './disks-panel.ts';
+import { SnapshotPanel, isSnapshotFile } from './snapshot-panel.ts';
+import { installStorageAutomation } from './storage-automation.ts';
 import { comboKeyEvents } from './text-keys.ts';
 import { loadDefaultGuest } from './default-guest.ts';
 import { DeterministicSwitch } from './deterministic-switch.ts';
@@ -101,6 +104,7 @@ function main(): void {
     }
     editor.show([], r.warnings);
     terminal.note(`booting ${r.name}`);
+    void disksPanel.refresh(); // its overlays are open now
     await api.start();
     display.canvas.focus();
     return true;
@@ -127,7 +131,8 @@ function main(): void {
     return boot();
   }
 
-  attachDropZone(document.body, (dropped) => void bootFiles(dropped));
+  // A dropped snapshot file is restored into the machine; anything else boots.
+  attachDropZone(document.body, (dropped) => void (dropped.length === 1 && isSnapshotFile(dropped[0]) ? snapshotPanel.restoreFile(dropped[0]) : bootFiles(dropped)));
   attachFilePicker($<HTMLInputElement>('open-file'), (picked) => void bootFiles(picked));
   attachFilePicker($<HTMLInputElement>('insert-cd'), (picked) => {
     api.insertCd(picked[0]).catch((e: Error) => setMessage(e.message));
@@ -154,10 +159,14 @@ function main(): void {
   });
   $('eject').addEventListener('click', () => void api.ejectCd().catch((e: Error) => setMessage(e.message)));
   $('fullscreen').addEventListener('click', () => void display.toggleFullscreen());
+  // Disk overlays kept in this browser, and snapshots (disks-panel.ts, snapshot-panel.ts).
+  const disksPanel = new DisksPanel($<HTMLDetailsElement>('disks'), api, setMessage);
+  const snapshotPanel = new SnapshotPanel($<HTMLDetailsElement>('snapshots'), api, setMessage, () => status?.name ?? '');
 
   const automation = installAutomation(api, display, terminal, bootFiles);
   // Painting totals (frames looked at, paints, pixels), for tests that measure repainting.
   automation.paintStats = () => ({ ...display.paintStats });
+  installStorageAutomation(automation, api);
 
   // URL parameters: ?config=URL (its images relative to it), or ?cdrom= ?hda= ?fda= with a preset.
   const fromUrl = urlMedia(location);
