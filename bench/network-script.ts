@@ -47,8 +47,11 @@ export interface NetworkMeasurement {
   transferWallMs: number;
   /** `time`'s real seconds of the sender's dd | nc, in guest time (nc exits once the receiver closed). */
   transferGuestSeconds: number;
+  /** The same interval in CPU time of the host process (user + system, all threads). */
+  transferCpuMs: number;
   /** Host ms from the sender's ping-begin marker to its ping-exit marker. */
   pingWallMs: number;
+  pingCpuMs: number;
   /** The guest's own summary line. */
   ping: RoundTrip;
 }
@@ -130,6 +133,7 @@ export class NetworkBenchScript {
   private readonly typedAt: Record<Who, number> = { sender: -1, receiver: -1 };
   private readonly guests: Record<Who, GuestConsole>;
   private readonly times: Partial<Record<Mark, number>> = {};
+  private readonly cpuTimes: Partial<Record<Mark, number>> = {};
   private readonly found: Partial<NetworkMeasurement> = {};
 
   constructor(sender: GuestConsole, receiver: GuestConsole, readonly params: NetworkBenchParams = DEFAULT_PARAMS) {
@@ -188,21 +192,29 @@ export class NetworkBenchScript {
     return this.steps.length === 0 && !this.failure;
   }
 
-  /** What the sender is doing now, for progress output. */
+  /** True once both guests applied their leases. */
+  get leased(): boolean {
+    return this.found.senderAddress !== undefined && this.found.receiverAddress !== undefined;
+  }
+
+  /** Which guest the script waits for, and for what (progress output). */
   get stage(): string {
     const next = this.steps[0];
     return next ? `${next.who} waiting for ${next.after.source.slice(0, 24)}` : 'done';
   }
 
   private now = 0;
+  private cpuNow = 0;
   private mark(name: Mark): undefined {
     this.times[name] = this.now;
+    this.cpuTimes[name] = this.cpuNow;
     return undefined;
   }
 
-  /** Advances as far as the output allows; `now` is the host time in ms. */
-  step(now: number): void {
+  /** Advances as far as the output allows; `now` is the host's wall-clock time in ms, `cpuNow` its process CPU time in ms. */
+  step(now: number, cpuNow = now): void {
     this.now = now;
+    this.cpuNow = cpuNow;
     while (!this.failure && this.steps.length) {
       const s = this.steps[0];
       const guest = this.guests[s.who];
@@ -227,11 +239,14 @@ export class NetworkBenchScript {
   result(): NetworkMeasurement {
     if (!this.done) throw new Error(this.failure ?? `the network bench is not finished (${this.stage})`);
     const t = this.times as Record<Mark, number>;
+    const c = this.cpuTimes as Record<Mark, number>;
     return {
-      ...(this.found as Omit<NetworkMeasurement, 'bytesSent' | 'transferWallMs' | 'pingWallMs'>),
+      ...(this.found as Pick<NetworkMeasurement, 'senderAddress' | 'receiverAddress' | 'bytesReceived' | 'transferGuestSeconds' | 'ping'>),
       bytesSent: this.params.transferKiB * 1024,
       transferWallMs: t.rxEnd - t.txBegin,
+      transferCpuMs: c.rxEnd - c.txBegin,
       pingWallMs: t.pingEnd - t.pingBegin,
+      pingCpuMs: c.pingEnd - c.pingBegin,
     };
   }
 }

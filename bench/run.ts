@@ -5,6 +5,8 @@
  *
  * Options:
  *   --workload <name>   run one workload (alu, string-copy, paging); repeatable
+ *   --workload network  the guest-to-guest network bench instead (bench/network-report.ts; opt-in:
+ *                       it boots eight Linux guests, two at a time)
  *   --repeats <n>       measured phases per workload (default 5; the median is reported)
  *   --scale <x>         multiply every workload's iteration count (default 1)
  *   --no-v86            WebHVM only
@@ -20,6 +22,7 @@ import { WORKLOADS, buildWorkload, type Workload, type WorkloadResult } from './
 import { runWebHvm, SLICE } from './webhvm.ts';
 import { runV86, v86Available, v86Version } from './v86.ts';
 import { bootIsoAvailable, bootV86, bootWebhvm, type BootResult } from './linux-boot.ts';
+import { runNetworkBench } from './network-report.ts';
 
 const { values } = parseArgs({
   options: {
@@ -32,6 +35,11 @@ const { values } = parseArgs({
     core: { type: 'string' },
   },
 });
+
+if (values.workload?.includes('network')) {
+  await runNetworkBench({ noV86: values['no-v86'], json: values.json });
+  process.exit(0);
+}
 
 const repeats = Math.max(1, Number(values.repeats));
 const scale = Number(values.scale);

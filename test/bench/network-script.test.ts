@@ -31,7 +31,8 @@ function session(options: { receiverBytes?: number; dhcpExit?: number } = {}) {
   const receiver = new FakeConsole();
   const script = new NetworkBenchScript(sender, receiver, PARAMS);
   let now = 1000;
-  const step = (ms = 0) => script.step((now += ms));
+  // The process gets half of the host's time in this fake.
+  const step = (ms = 0) => script.step((now += ms), now / 2);
   step();
   expect(sender.typed).toEqual([]);
   sender.print(BOOTED);
@@ -53,8 +54,10 @@ function session(options: { receiverBytes?: number; dhcpExit?: number } = {}) {
   step();
   receiver.print('/ # ');
   step();
+  expect(script.leased).toBe(false);
   receiver.print('lease=10.0.2.16\r\ndhcp-exit-0\r\n/ # ');
   step();
+  expect(script.leased).toBe(true);
   expect(receiver.typed[2]).toBe('(nc -l -p 6001 | wc -c; echo rx-exit-$?) & sleep 1; echo rx-ready-$?\n');
   expect(sender.typed.length).toBe(2);
   receiver.print('/ # rx-ready-0\r\n/ # ');
@@ -89,8 +92,10 @@ describe('NetworkBenchScript', () => {
       bytesSent: 102400,
       bytesReceived: 102400,
       transferWallMs: 2000,
+      transferCpuMs: 1000,
       transferGuestSeconds: 1.75,
       pingWallMs: 500,
+      pingCpuMs: 250,
       ping: { transmitted: 3, received: 3, minMs: 0.5, avgMs: 1.25, maxMs: 2 },
     });
   });
