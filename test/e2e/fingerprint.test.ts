@@ -52,19 +52,19 @@ suite('the same deterministic Linux boot in Node and in Chromium', () => {
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
     await page.goto(`${harness.server.url}?autoboot=0&deterministic=1`);
-    await page.waitForFunction(() => (window as HvmWindow).webhvm !== undefined);
+    await page.waitForFunction(() => (window as unknown as HvmWindow).webhvm !== undefined);
     // The configuration text as Node read it; the ISO's path is served at /media/.
     const created = await page.evaluate(
-      ({ config, path, url }) => (window as HvmWindow).webhvm!.create({ config, fileName: 'repro.cfg', deterministic: true, imageUrls: { [path]: url } }),
+      ({ config, path, url }) => (window as unknown as HvmWindow).webhvm!.create({ config, fileName: 'repro.cfg', deterministic: true, imageUrls: { [path]: url } }),
       { config: configText, path: image('linux.iso'), url: `${harness.server.url}media/linux.iso` },
     );
     expect(created.message ?? '').toBe('');
     expect(created.ok).toBe(true);
-    const result = await page.evaluate((end) => (window as HvmWindow).webhvm!.runUntil({ serial: end, serialFromPowerOn: true, timeoutMs: 2_400_000 }), END);
-    const tail = result.end === 'matched' ? '' : ((await page.evaluate(() => (window as HvmWindow).webhvm!.serialLog())) ?? '').slice(-2000);
+    const result = await page.evaluate((end) => (window as unknown as HvmWindow).webhvm!.runUntil({ serial: end, serialFromPowerOn: true, timeoutMs: 2_400_000 }), END);
+    const tail = result.end === 'matched' ? '' : ((await page.evaluate(() => (window as unknown as HvmWindow).webhvm!.serialLog())) ?? '').slice(-2000);
     expect(result.end, `${result.error ?? ''}\n${tail}`).toBe('matched');
-    expect((await page.evaluate(() => (window as HvmWindow).webhvm!.status())).deterministic).toBe(true);
-    const browserFingerprint = await page.evaluate(() => (window as HvmWindow).webhvm!.fingerprint());
+    expect((await page.evaluate(() => (window as unknown as HvmWindow).webhvm!.status())).deterministic).toBe(true);
+    const browserFingerprint = await page.evaluate(() => (window as unknown as HvmWindow).webhvm!.fingerprint());
     expect(browserFingerprint).toBe(expected);
     expect(errors).toEqual([]);
     await page.close();
