@@ -3,7 +3,7 @@
  * headless Chromium (the production page, `?deterministic=1`, window.webhvm.runUntil) stops at
  * the shell marker with the fingerprint `webhvm run --deterministic --until <marker>` prints in
  * Node for the same configuration and ISO. (test/boot/reproducible.test.ts shows two Node runs
- * agree.)
+ * agree.) And the page's switch: `?deterministic=1` boots the default guest deterministically.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
@@ -37,6 +37,22 @@ suite('the same deterministic Linux boot in Node and in Chromium', () => {
   afterAll(async () => {
     await harness?.close();
   });
+
+  it('?deterministic=1 turns the switch on and boots the default guest deterministically, as the status bar says', async () => {
+    const page: Page = await harness.browser.newPage();
+    await page.goto(`${harness.server.url}?deterministic=1`);
+    await page.waitForFunction(() => (window as unknown as HvmWindow).webhvm !== undefined);
+    expect(await page.isChecked('#deterministic')).toBe(true);
+    await page.waitForFunction((done) => ((window as unknown as { webhvm: { serialText(): string } }).webhvm.serialText()).includes(done), 'WEBHVM-DEFAULT-GUEST-DONE', { timeout: 300_000 });
+    expect((await page.evaluate(() => (window as unknown as HvmWindow).webhvm!.status())).deterministic).toBe(true);
+    await page.waitForSelector('[data-status="deterministic"]:not([hidden])');
+    expect(await page.textContent('[data-status="deterministic"]')).toBe('deterministic');
+    expect(await page.evaluate(() => (window as unknown as HvmWindow).webhvm!.fingerprint())).toMatch(FINGERPRINT);
+    // Unchecked, the URL forgets it and the next boot is in real time.
+    await page.uncheck('#deterministic');
+    expect(new URL(page.url()).searchParams.has('deterministic')).toBe(false);
+    await page.close();
+  }, 600_000);
 
   it('gives equal fingerprints at the shell marker', async () => {
     const configText = "name = 'repro'\nbuilder = 'hvm'\nmemory = 128\nacpi = 0\napic = 0\nvcpus = 1\nserial = 'pty'\non_reboot = 'destroy'\n" +
