@@ -132,7 +132,7 @@ export function goalFromRequest(request: RunRequest, machine: Machine, serialLen
 }
 
 export function runResult(outcome: RunOutcome, machine: Machine): RunResult {
-  const result: RunResult = { end: outcome.end, insns: machine.cpu.instructions.toString(), ns: machine.clock.now() };
+  const result: RunResult = { end: outcome.end, insns: machine.cpu.totalInstructions.toString(), ns: machine.clock.now() };
   if (outcome.error !== undefined) result.error = (outcome.error as Error)?.stack ?? String(outcome.error);
   return result;
 }

@@ -386,7 +386,7 @@ export class MachineSession implements MachineApi {
       }
       default:
         this.power = 'paused';
-        this.message = `${config.name}: paused at insns=${this.machine!.cpu.instructions} (${outcome.end})`;
+        this.message = `${config.name}: paused at insns=${this.machine!.cpu.totalInstructions} (${outcome.end})`;
     }
   }
 
