@@ -1,7 +1,7 @@
 /**
  * Reproducible boots of the real Linux guest through the command-line runner: equal
  * fingerprints run after run, a snapshot restored in a new process reaching the same later
- * fingerprint as the uninterrupted run, damaged snapshots refused, and a persistent overlay
+ * fingerprint as the uninterrupted run (with one vCPU and with two), damaged snapshots refused, and a persistent overlay
  * keeping every write the guest flushed when the runner is killed in the middle of a write loop.
  */
 import { spawn } from 'node:child_process';
@@ -62,6 +62,23 @@ describe.runIf(imagesAvailable('linux.iso', 'linux-hd.img'))('reproducible Linux
     expect(o.code).toBe(2);
     expect(o.stderr).toMatch(/different configuration/);
   }, 300_000);
+
+  it('vcpus=2: a snapshot saved once both CPUs run, restored in a new process, reaches the fingerprint of the run that saved it', async () => {
+    const smp = writeConfig(`name = 'repro-smp'\n${common.replace('acpi = 0\napic = 0\nvcpus = 1', 'acpi = 1\napic = 1\nvcpus = 2')}boot = 'd'\ndisk = [ 'file:${image('linux.iso')},hdc:cdrom,r' ]\n`);
+    const smpSnap = join(dirname(smp), 'smp.snap');
+    // Saved at the boundary after the kernel reports the AP up: the rest of the boot runs on two CPUs from the snapshot.
+    const a = await runWebhvm([smp, '--deterministic', '--until', END, '--timeout', '2400', '--save-at', 'smp: Brought up 1 node, 2 CPUs', smpSnap]);
+    expect(a.stdout).toContain('cpus: 2');
+    expect(a.stderr).toMatch(/saved .*smp\.snap at insns=\d+/);
+    expect(a.stdout).toContain('webhvm: repro-smp ended: matched');
+    const saved = fingerprintOf(a.stdout);
+    expect(saved).toBeDefined();
+    const c = await runWebhvm([smp, '--deterministic', '--until', END, '--timeout', '2400', '--restore', smpSnap]);
+    expect(c.stderr).toMatch(/restored .*smp\.snap at insns=\d+/);
+    expect(c.stdout).toContain('cpus: 2');
+    expect(c.stdout).toContain('webhvm: repro-smp ended: matched');
+    expect(fingerprintOf(c.stdout)).toBe(saved);
+  }, 5_000_000);
 
   it('keeps every write the guest flushed when the runner is killed in the middle of its write loop', async () => {
     const hd = writeConfig(`name = 'flush'\n${common}boot = 'c'\ndisk = [ 'file:${image('linux-hd.img')},hda,w' ]\n`);
