@@ -27,9 +27,10 @@ import { NodeFileBackend } from '../storage/node-file-backend.ts';
 import { checkCdImage } from '../storage/image-checks.ts';
 import { Session, type SessionOptions } from '../harness/session.ts';
 import { openImagesNode } from './open-images-node.ts';
+import { DETERMINISTIC_EPOCH } from '../harness/deterministic-clock.ts';
 
 /** 2024-01-01T00:00:00Z: the RTC's time at power-on in deterministic mode. */
-export const DETERMINISTIC_EPOCH = 1_704_067_200;
+export { DETERMINISTIC_EPOCH } from '../harness/deterministic-clock.ts';
 
 const VDEVS = ['hda', 'hdb', 'hdc', 'hdd'] as const;
 

@@ -25,22 +25,25 @@ commands:
       --tftp DIR|NAME=FILE the built-in TFTP server serves DIR, or FILE as NAME (repeatable)
       --boot-file NAME     the boot file the built-in DHCP server names (network boot, boot='n')
       --trace-boot FILE    write the boot-path trace (POST, tables read, interrupt mode) as JSON lines
-    reproducible runs (one configuration; see docs/reproducible.md):
-      --deterministic      guest time, disks and the RTC independent of the host; prints
-                           "fingerprint: insns=N serial=H screen=H ram=H" before the ended line
+    reproducible runs (see docs/reproducible.md for which options combine):
+      --deterministic      guest time, disks and the RTC independent of the host, several VMs in a
+                           fixed interleaving; prints "fingerprint: insns=N serial=H screen=H ram=H"
+                           (one per VM, prefixed "NAME| ") before the ended lines; not with --relay
       --save-at N|REGEX FILE
-                           save a snapshot at instruction N or after COM1 matches REGEX, go on
-      --restore FILE       start from a snapshot (same configuration and build)
-      --input-log FILE     write the input taken (with its virtual moments) to FILE
-      --replay FILE        feed the input of such a log at the same moments (stdin unused)
+                           save a snapshot at instruction N (all vCPUs) or after COM1 matches REGEX,
+                           go on (one configuration)
+      --restore FILE       start from a snapshot (same configuration and build; one configuration)
+      --input-log FILE     write the input the first VM took (with its virtual moments) to FILE
+      --replay FILE        feed such a log to the first VM at the same moments (stdin unused)
       --persist            keep writable disks' changes in <name>.<vdev>.overlay beside the config
   overlay list|export|discard <config> [vdev] [out.img]
                            the persistent disk overlays of a configuration: list them, write the
                            disk as the guest sees it to a new image, or throw the changes away
-  test <script> [--config FILE] [--junit FILE] [--artifacts DIR] [--persist] [--verbose]
+  test <script> [--config FILE] [--junit FILE] [--artifacts DIR] [--persist] [--verbose] [--browser [--dist DIR]]
                            run a boot-test script (wait serial/screen, send, type, key, tablet,
                            screenshot, fingerprint, eject/insert, snapshot) in deterministic mode;
-                           exit 0 when every step passed; --browser (headless Chromium) comes later
+                           exit 0 when every step passed; --browser runs it in the production page
+                           in headless Chromium (needs playwright-core, Chromium and npm run build)
   hal <config> [--json]    the Windows HAL and Linux interrupt mode this configuration gets, and what
                            the firmware shows (tables, CPUs, APICs, interrupt routing)
   tables <config> --out DIR
