@@ -18,71 +18,79 @@ import { CF, ZF, PF, ARITH_FLAGS } from './layout';
 /** Exception flags gathered while computing one result. */
 export let resultFlags: u32 = 0;
 
-@inline function nextUp64(x: f64): f64 {
-  if (x == 0) return 4.9406564584124654e-324;
-  const b = reinterpret<u64>(x);
-  return reinterpret<f64>(x > 0 ? b + 1 : b - 1);
-}
-@inline function nextDown64(x: f64): f64 {
-  return -nextUp64(-x);
-}
-@inline function nextUp32(x: f64): f64 {
-  const f = <f32>x;
-  if (f == 0) return <f64>reinterpret<f32>(<u32>1);
-  const b = reinterpret<u32>(f);
-  return <f64>reinterpret<f32>(f > 0 ? b + 1 : b - 1);
-}
-@inline function nextDown32(x: f64): f64 {
-  return -nextUp32(-x);
-}
-
 /**
- * Round `r` (the f64 nearest to the exact result X, with err = sign(X - r)) to the destination
- * precision and rounding mode, and gather PE/UE/OE and C1 in resultFlags.
+ * Round `r` (the f64 nearest to the exact result X, with err = sign(X - r)) to the precision
+ * control's significand width (24 bits for "single", 53 otherwise) by the rounding control, and
+ * gather PE/UE/OE and C1 in resultFlags. Only the significand is narrowed: the x87 keeps its full
+ * exponent range under every precision control, so a 24-bit result is not a float (a value
+ * above 2^128 or below 2^-126 is an ordinary result, not an overflow or underflow).
  */
 export function roundResult(r: f64, err: i32): f64 {
-  const single = precisionControl() == 0;
-  const rc = roundingControl();
-  let c = r;
-  let t = err;
-  if (single) {
-    const f = <f64><f32>r;
-    if (f != r) t = r > f ? 1 : -1;
-    c = f;
-  }
-  if (isFinite(r) && !isFinite(c)) {
-    return overflowResult(r < 0, true);
-  }
-  if (t != 0) {
-    if (rc == 1) { // down
-      if (t < 0) { c = single ? nextDown32(c) : nextDown64(c); t = 1; }
-    } else if (rc == 2) { // up
-      if (t > 0) { c = single ? nextUp32(c) : nextUp64(c); t = -1; }
-    } else if (rc == 3) { // toward zero
-      if (c > 0 && t < 0) { c = single ? nextDown32(c) : nextDown64(c); t = 1; }
-      else if (c < 0 && t > 0) { c = single ? nextUp32(c) : nextUp64(c); t = -1; }
-    }
-    resultFlags |= FSW_PE;
-    if ((c > 0 && t < 0) || (c < 0 && t > 0)) resultFlags |= FSW_C1;
-    const tiny = single ? 1.1754943508222875e-38 : 2.2250738585072014e-308;
-    if (Math.abs(c) < tiny || (Math.abs(c) == tiny && Math.abs(r) < tiny)) resultFlags |= FSW_UE;
-  }
-  return c;
+  return roundToBits(r, err, precisionControl() == 0 ? 24 : 53);
 }
 
-/** Masked overflow response: infinity or the largest finite number, by rounding mode and sign. */
-function overflowResult(neg: bool, single: bool): f64 {
+/** roundResult at a fixed width (FSCALE is not subject to precision control). */
+export function roundToBits(r: f64, err: i32, bits: i32): f64 {
+  if (!isFinite(r)) return r;
+  const rc = roundingControl();
+  const neg = r < 0 || (r == 0 && err < 0);
+  const errMag = neg ? -err : err; // sign of |X| - |r|
+  const pattern = reinterpret<u64>(r) & 0x7fff_ffff_ffff_ffff;
+  // Low bits of the pattern below the kept significand (none at 53 bits: r is already there;
+  // a double denormal keeps at most its own bits).
+  let drop: i32 = 0;
+  if (bits < 53) {
+    if (pattern >= 0x0010_0000_0000_0000) drop = 53 - bits;
+    else if (pattern != 0) drop = max(0, 63 - <i32>clz<u64>(pattern) - (bits - 1));
+  }
+  const step: u64 = <u64>1 << <u64>drop;
+  const rem = pattern & (step - 1);
+  if (rem == 0 && errMag == 0) return r; // exact
+  // The two neighbours (magnitudes, as bit patterns) that enclose |X|.
+  let lo: u64;
+  let hi: u64;
+  if (rem == 0 && errMag < 0) { lo = pattern - step; hi = pattern; }
+  else { lo = pattern - rem; hi = lo + step; }
+  let up: bool; // round the magnitude up to hi
+  if (rc == 0) {
+    if (drop == 0) up = pattern == hi; // r is already the nearest
+    else {
+      const half = step >> 1;
+      const pos = pattern == hi ? step : rem; // position of |r| above lo
+      up = pos > half || (pos == half && (errMag > 0 || (errMag == 0 && ((lo >> <u64>drop) & 1) != 0)));
+    }
+  } else if (rc == 1) up = neg; // toward -infinity
+  else if (rc == 2) up = !neg; // toward +infinity
+  else up = false; // toward zero
+  const c = up ? hi : lo;
+  if (c >= 0x7ff0_0000_0000_0000) return overflowResult(neg, bits);
+  resultFlags |= FSW_PE;
+  if (up) resultFlags |= FSW_C1;
+  // Tiny before rounding (below the double range: WebHVM's documented exponent limit).
+  const tiny: u64 = 0x0010_0000_0000_0000;
+  if (pattern < tiny || (pattern == tiny && errMag < 0)) resultFlags |= FSW_UE;
+  const v = reinterpret<f64>(c);
+  return neg ? -v : v;
+}
+
+/** Masked overflow response: infinity or the largest finite number of the width, by rounding mode and sign. */
+function overflowResult(neg: bool, bits: i32): f64 {
   resultFlags |= FSW_OE | FSW_PE;
   const rc = roundingControl();
-  const max = single ? 3.4028234663852886e38 : 1.7976931348623157e308;
   let toInf: bool;
   if (rc == 0) toInf = true;
   else if (rc == 1) toInf = neg;
   else if (rc == 2) toInf = !neg;
   else toInf = false;
   if (toInf) resultFlags |= FSW_C1;
+  // The largest double with a `bits`-bit significand.
+  const max = reinterpret<f64>(0x7fef_ffff_ffff_ffff & ~((<u64>1 << <u64>(53 - bits)) - 1));
   const m = toInf ? Infinity : max;
   return neg ? -m : m;
+}
+
+@inline function resultBits(): i32 {
+  return precisionControl() == 0 ? 24 : 53;
 }
 
 // Dekker's exact product split: x = hi + lo with 26-bit halves.
@@ -121,7 +129,13 @@ let scaleOut: i32 = 0;
 /** a + b with the sign of its rounding error (finite operands). */
 export function addSigned(a: f64, b: f64): f64 {
   const s = a + b;
-  if (!isFinite(s)) return isFinite(a) && isFinite(b) ? overflowResult(s < 0, precisionControl() == 0) : s;
+  if (!isFinite(s)) return isFinite(a) && isFinite(b) ? overflowResult(s < 0, resultBits()) : s;
+  // An exact zero sum is +0 in every mode but round down, where it is -0 (IEEE 754, 6.3);
+  // f64 arithmetic always gives +0. Two zeros of the same sign keep it.
+  if (s == 0) {
+    const sameSignZeros = a == 0 && b == 0 && (reinterpret<u64>(a) >> 63) == (reinterpret<u64>(b) >> 63);
+    return sameSignZeros ? a : roundingControl() == 1 ? -0.0 : 0.0;
+  }
   const bb = s - a;
   const e = (a - (s - bb)) + (b - bb);
   return roundResult(s, sign(e));
@@ -129,7 +143,7 @@ export function addSigned(a: f64, b: f64): f64 {
 
 export function mulSigned(a: f64, b: f64): f64 {
   const p = a * b;
-  if (!isFinite(p)) return isFinite(a) && isFinite(b) ? overflowResult(p < 0, precisionControl() == 0) : p;
+  if (!isFinite(p)) return isFinite(a) && isFinite(b) ? overflowResult(p < 0, resultBits()) : p;
   if (a == 0 || b == 0) return roundResult(p, 0);
   const an = normalized(a);
   const ea = scaleOut;
@@ -146,7 +160,7 @@ export function mulSigned(a: f64, b: f64): f64 {
 
 export function divSigned(a: f64, b: f64): f64 {
   const q = a / b;
-  if (!isFinite(q)) return isFinite(a) && b != 0 ? overflowResult(q < 0, precisionControl() == 0) : q;
+  if (!isFinite(q)) return isFinite(a) && b != 0 ? overflowResult(q < 0, resultBits()) : q;
   if (a == 0 || !isFinite(b)) return roundResult(q, 0); // exact zero (also finite / infinity)
   const an = normalized(a);
   const ea = scaleOut;
@@ -894,17 +908,14 @@ export function fpuScale(fop: u32): void {
 function scaleResult(a: f64, k: i32): f64 {
   const an = normalized(a);
   let e = scaleOut + k;
-  if (e > 1023) return overflowResultPublic(a < 0);
-  if (e >= -1022) return roundResult(scalbnExact(an, e), 0);
+  if (e > 1023) return overflowResult(a < 0, 53);
+  if (e >= -1022) return scalbnExact(an, e); // exact
   if (e < -1080) e = -1080; // rounds to zero or the smallest denormal either way
   // Two steps so the single rounding happens in the last multiplication; then find the sign of
   // the error by scaling back (exact: the result is a multiple of 2^-1074).
   const r = (an * reinterpret<f64>(<u64>(0x3ff - 1000) << 52)) * reinterpret<f64>(<u64>(0x3ff + e + 1000) << 52);
   const back = scalbnExact(r, -e);
-  return roundResult(r, sign(an - back));
-}
-export function overflowResultPublic(neg: bool): f64 {
-  return overflowResult(neg, precisionControl() == 0);
+  return roundToBits(r, sign(an - back), 53);
 }
 
 export function takeOperandFlags(): u32 {
@@ -992,7 +1003,12 @@ export function fpuPartialRemainder(ieee: bool, fop: u32): void {
   const flags = resultFlags | operandFlags;
   resultFlags = 0;
   operandFlags = 0;
-  if (signalFpu(flags & ~FSW_C1)) return;
+  if (signalFpu(flags & ~FSW_C1)) {
+    // An unmasked invalid operation leaves ST(0) alone but still clears C1 and C2 (as the
+    // host's FPU does; the SDM leaves them unspecified).
+    setConditionCodes(FSW_C1 | FSW_C2, 0);
+    return;
+  }
   setConditionCodes(ccMask, cc);
   setST(0, v);
 }

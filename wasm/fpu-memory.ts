@@ -142,12 +142,14 @@ export function fpuLoadMem(fmt: u32, seg: i32, ea: u32, fop: u32): void {
   fpuRecord(fop);
   fpuRecordData(seg, ea);
   if (!pushCheck()) return;
+  // C1 is cleared even when an unmasked invalid operand (an SNaN) stops the load, as the host's
+  // FPU does (the SDM leaves C1 unspecified then).
+  setConditionCodes(FSW_C1, 0);
   if (signalFpu(loadFlags)) return;
   let m = loadMant;
   if (loadFlags & FSW_IE) m |= <u64>1 << 62; // masked response: the quieted NaN
   fpuPushSlot();
   setRaw(0, m, loadSe);
-  setConditionCodes(FSW_C1, 0);
 }
 
 /** FADD..FDIVR with an m32/m64/m16int/m32int operand (op = ModRM.reg). */
@@ -224,10 +226,9 @@ function packFloat(m: u64, se: u32, fracBits: i32, expBits: i32): u64 {
     }
     biased = 0;
   }
-  if (rem != 0) {
-    storeFlags |= FSW_PE;
-    if (biased == 0) storeFlags |= FSW_UE;
-  }
+  if (rem != 0) storeFlags |= FSW_PE;
+  // A tiny result underflows when it is inexact, or always when underflow is unmasked (SDM vol. 1, 4.9.1.5).
+  if (biased == 0 && (rem != 0 || !isMasked(FSW_UE))) storeFlags |= FSW_UE;
   if (roundUpNeeded(q, rem, neg, rc)) {
     q++;
     storeFlags |= FSW_C1;
@@ -318,8 +319,14 @@ export function fpuStoreMem(fmt: u32, pop: bool, seg: i32, ea: u32, fop: u32): v
       break;
     }
   }
-  setConditionCodes(FSW_C1, storeFlags & FSW_C1);
-  const flags = storeFlags & ~FSW_C1;
+  let flags = storeFlags & ~FSW_C1;
+  let c1 = storeFlags & FSW_C1;
+  // Unmasked overflow or underflow: nothing is stored, so no rounding (PE, C1) is reported either.
+  if (flags & ~fpuControl() & (FSW_OE | FSW_UE)) {
+    flags &= ~FSW_PE;
+    c1 = 0;
+  }
+  setConditionCodes(FSW_C1, c1);
   signalFpu(flags);
   // Unmasked invalid, denormal, overflow or underflow: memory and the stack stay unchanged.
   if (flags & ~fpuControl() & (FSW_IE | FSW_DE | FSW_OE | FSW_UE)) return;

@@ -72,8 +72,8 @@ export function compareResults(c: TestCase, native: CpuResult, emulated: CpuResu
   }
   if (memory.length) diffs.push(`memory (${memory.length} bytes): ${memory.slice(0, 16).join('; ')}${memory.length > 16 ? '; ...' : ''}`);
   const ran = c.instructions.slice(0, done + (partial ? 1 : 0));
-  const usedFpu = ran.some((i) => i.row.test === 'x87' || i.row.test === 'mmx');
-  if (usedFpu && native.fpu && emulated.fpu) diffs.push(...compareFpu(ran, native, emulated));
+  // Every x87/MMX case (fpuControl set) compares the FPU state, even when no x87 row ran.
+  if (c.fpuControl && native.fpu && emulated.fpu) diffs.push(...compareFpu(ran, native, emulated));
   return diffs;
 }
 

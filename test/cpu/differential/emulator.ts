@@ -1,10 +1,12 @@
 /**
  * WebAssembly side of the differential test: one CpuCore booted once into protected mode with
+ * CR0.NE and CR4.OSFXSR set (as a Linux process runs) and
  * paging (identity map of the test pages, user bits as the native mappings), a GDT with flat
  * ring-0 and ring-3 segments, a TSS and an IDT whose gates lead to one HLT per vector. Each case
  * enters ring 3 through an IRET from ring 0 with the case's registers and flags, and ends in an
  * exception; the handler's HLT stops run() and the ring-0 stack holds the exception frame.
  */
+import { readFileSync } from 'node:fs';
 import { CpuCore, StopReason } from '../../../src/cpu/cpu-core.ts';
 import { loadCoreModule } from '../../../src/cpu/load-core-node.ts';
 import { assemble } from '../bare-machine.ts';
@@ -33,8 +35,11 @@ start:
   mov eax, ${PAGE_DIRECTORY}
   mov cr3, eax
   mov eax, cr0
-  or eax, 0x80010001          ; PG, WP, PE
+  or eax, 0x80010021          ; PG, WP, NE, PE: unmasked x87 exceptions give #MF, as under Linux
   mov cr0, eax
+  mov eax, cr4
+  or eax, 0x200               ; OSFXSR: FXSAVE/FXRSTOR include MXCSR and XMM0-7, as under Linux
+  mov cr4, eax
   jmp dword 0x08:pm32
 bits 32
 pm32:
@@ -69,7 +74,8 @@ export class EmulatorRunner {
 
   constructor(debugCore = false) {
     this.cpu = new CpuCore({
-      module: loadCoreModule(debugCore),
+      // WEBHVM_CORE_WASM: a core built elsewhere (a quick unoptimised build while iterating).
+      module: process.env.WEBHVM_CORE_WASM ? new WebAssembly.Module(readFileSync(process.env.WEBHVM_CORE_WASM)) : loadCoreModule(debugCore),
       ramBytes: 16 << 20, // the module needs at least 32 MiB of shared memory (RAM_BASE + RAM)
       platform: {
         portIn: () => 0xffffffff,
@@ -145,6 +151,9 @@ export class EmulatorRunner {
     this.setState32('S_HALTED', 0);
     // All x87/MMX registers start as zero bits, as the native runner leaves them.
     this.cpu.bytes.fill(0, this.state + this.cpu.offset('S_FPU_REGS'), this.state + this.cpu.offset('S_FPU_REGS') + 0x80);
+    // SSE state as the native runner leaves it (FXSAVE images include it).
+    this.cpu.bytes.fill(0, this.state + this.cpu.offset('S_XMM'), this.state + this.cpu.offset('S_XMM') + 0x80);
+    this.setState32('S_MXCSR', 0x1f80);
     if (c.fpuControl) {
       this.setState32('S_FPU_CONTROL', c.fpuControl);
       this.setState32('S_FPU_STATUS', 0);

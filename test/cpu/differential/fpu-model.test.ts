@@ -8,7 +8,7 @@ import { FpuModel, arithmetic, classify, loadedValue, remainder, roundToInteger,
 import { DATA } from './layout.ts';
 
 const ONE = 1n << 63n;
-const num = (lo: number, hi: number, exact = true): AbstractValue => ({ zero: false, special: false, number: true, exact, lo, hi });
+const num = (lo: number, hi: number, exact = true): AbstractValue => ({ zero: false, special: false, number: true, exact, lo, hi, lsb: hi - (exact ? 52 : 63) });
 
 /** The x87 row for an escape byte and ModRM (register form when modrm >= 0xc0). */
 function row(escape: number, modrm: number): OpcodeRow {

@@ -27,7 +27,8 @@
 import { opcodeTable, opcodeRange, type OpcodeRow } from '../../../wasm/table/index.ts';
 import { parseOperand, type Operand } from '../../../wasm/table/operands.ts';
 import { CODE_PAGE, DATA, DATA_SIZE, GUARD_HI, GUARD_LO, MAX_CODE, RO_PAGE, flagMask } from './layout.ts';
-import { FpuModel, type PrepStore } from './fpu-model.ts';
+import { FpuModel, storedControl, type PrepStore } from './fpu-model.ts';
+import { chooseControl, generateFpuState } from './fpu-state.ts';
 
 export type TestClass = 'int' | 'string' | 'bcd' | 'x87' | 'mmx';
 export const ALL_CLASSES: TestClass[] = ['int', 'string', 'bcd', 'x87', 'mmx'];
@@ -45,6 +46,8 @@ export interface GeneratedInstruction {
   bytes: number[];
   row: OpcodeRow;
   flags: FlagEffect;
+  /** A helper store that completes the instruction before it (the scrub after a state save). */
+  completes?: boolean;
 }
 
 export interface TestCase {
@@ -483,6 +486,9 @@ function opcodeBytes(opcode: number): number[] {
   return opcode >= 0x100 ? [0x0f, opcode & 0xff] : [opcode];
 }
 
+/** Probability that an x87 case's next instruction is a control or state instruction (fpu-state.ts). */
+const STATE_RATE = 0.05;
+
 /** Generate `count` test cases from `seed`. */
 export function generateCases(seed: number, count: number, options: GeneratorOptions = {}): TestCase[] {
   const { templates } = generatableRows(options.classes);
@@ -499,12 +505,17 @@ export function generateCases(seed: number, count: number, options: GeneratorOpt
   const rnd = new Random(seed);
   const cases: TestCase[] = [];
   const hasFpu = templates.some((t) => t.row.test === 'x87' || t.row.test === 'mmx');
-  const bothFpu = templates.some((t) => t.row.test === 'x87') && templates.some((t) => t.row.test === 'mmx');
+  const hasX87 = templates.some((t) => t.row.test === 'x87');
+  const bothFpu = hasX87 && templates.some((t) => t.row.test === 'mmx');
   for (let index = 0; index < count; index++) {
     // With x87/MMX rows the data seed is drawn first: the x87 model needs the data pages' contents.
     const dataSeed = hasFpu ? rnd.u32() || 1 : 0;
-    const model = hasFpu ? new FpuModel(dataSeed) : undefined;
-    const mix = bothFpu ? mixes[[0, 0, 0, 0, 0, 1, 1, 2, 2, 2][rnd.below(10)]] : mixes[2];
+    const mixIndex = bothFpu ? [0, 0, 0, 0, 0, 1, 1, 2, 2, 2][rnd.below(10)] : 2;
+    const mix = mixes[mixIndex];
+    // x87 cases start under any rounding and precision control, now and then with exceptions unmasked.
+    const withX87 = hasX87 && mixIndex !== 1;
+    const control = withX87 && rnd.chance(0.6) ? storedControl(chooseControl(rnd, rnd.chance(0.2))) : 0x027f;
+    const model = hasFpu ? new FpuModel(dataSeed, control) : undefined;
     const { weights, total } = mix.total > 0 ? mix : mixes[2];
     const regs: number[] = [];
     for (let i = 0; i < 8; i++) {
@@ -517,12 +528,14 @@ export function generateCases(seed: number, count: number, options: GeneratorOpt
       let x = rnd.u32() / 0x1_0000_0000 * total;
       let k = 0;
       while (k < templates.length - 1 && x >= weights[k]) x -= weights[k++];
-      generateInstruction(b, templates[k], rnd, model);
+      // Control and state instructions (FLDCW, FSTENV/FLDENV, FSAVE/FRSTOR, FXSAVE/FXRSTOR, FNINIT).
+      if (withX87 && model && rnd.chance(STATE_RATE)) generateFpuState(b, rnd, model);
+      else generateInstruction(b, templates[k], rnd, model);
     }
     const code = new Uint8Array(b.offset + 1);
     for (const ins of b.instructions) code.set(ins.bytes, ins.offset);
     code[b.offset] = 0xf4; // HLT: #GP(0) in ring 3 ends the case on both sides
-    cases.push({ index, code, instructions: b.instructions, regs, eflags, seed: hasFpu ? dataSeed : rnd.u32() || 1, fpuControl: hasFpu ? 0x027f : 0 });
+    cases.push({ index, code, instructions: b.instructions, regs, eflags, seed: hasFpu ? dataSeed : rnd.u32() || 1, fpuControl: hasFpu ? control : 0 });
   }
   return cases;
 }

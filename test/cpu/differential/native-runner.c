@@ -46,6 +46,7 @@ uint32_t case_eflags;
 uint32_t case_entry = CODE_PAGE;
 uint16_t case_fpucw;
 uint32_t case_usefpu;
+uint32_t case_mxcsr = 0x1f80;
 
 static sigjmp_buf back;
 static volatile uint32_t out_regs[8], out_eflags, out_eip, out_trapno, out_err, out_cr2, out_signo;
@@ -55,7 +56,8 @@ static uint8_t initial[DATA_SIZE];
 void enter_case(void);
 /*
  * Zero the eight x87/MMX registers (FNINIT only empties the tags; a case that reads a register it
- * never wrote must see the same bits on both sides), load FPU control, EFLAGS and all eight
+ * never wrote must see the same bits on both sides) and XMM0-7 with MXCSR at its reset value (FXSAVE
+ * stores them), load FPU control, EFLAGS and all eight
  * general registers (ESP last), then jump to the sequence.
  */
 __asm__(
@@ -65,6 +67,9 @@ __asm__(
     "  fninit\n"
     "  fldz\n  fldz\n  fldz\n  fldz\n  fldz\n  fldz\n  fldz\n  fldz\n"
     "  fninit\n"
+    "  pxor %xmm0, %xmm0\n  pxor %xmm1, %xmm1\n  pxor %xmm2, %xmm2\n  pxor %xmm3, %xmm3\n"
+    "  pxor %xmm4, %xmm4\n  pxor %xmm5, %xmm5\n  pxor %xmm6, %xmm6\n  pxor %xmm7, %xmm7\n"
+    "  ldmxcsr case_mxcsr\n"
     "  cmpl $0, case_usefpu\n"
     "  je 1f\n"
     "  fldcw case_fpucw\n"

@@ -51,7 +51,8 @@ export function runNative(cases: TestCase[]): CpuResult[] {
   const input = join(dir, `in-${process.pid}.bin`);
   const output = join(dir, `out-${process.pid}.bin`);
   writeFileSync(input, encodeCases(cases));
-  const r = spawnSync(exe, [input, output], { stdio: ['ignore', 'ignore', 'pipe'] });
+  // A case must never hang the run (e.g. a #MF the kernel retried forever): a batch gets 5 minutes.
+  const r = spawnSync(exe, [input, output], { stdio: ['ignore', 'ignore', 'pipe'], timeout: 300_000 });
   if (r.status !== 0) throw new Error(`native runner failed (${r.status ?? r.signal}): ${r.stderr}`);
   const d = readFileSync(output);
   const results: CpuResult[] = [];
