@@ -234,8 +234,7 @@ export class Pit8254 implements Device {
       }
     }
     this.channels = channels;
-    this.irq0Level = !this.irq0.level; // force the line to match the restored OUT
-    this.updateIrq0();
+    this.updateIrq0(true); // the line takes the restored OUT, whatever it was before
   }
 
   // ---- ports ----
@@ -496,12 +495,12 @@ export class Pit8254 implements Device {
   }
 
   /** Drive IRQ 0 from channel 0's OUT and schedule the next edge. */
-  private updateIrq0(): void {
+  private updateIrq0(forceLine = false): void {
     const ch = this.channels[0];
     const tick = this.tick();
     this.sync(ch, tick);
     const level = this.out(ch, tick);
-    if (level !== this.irq0Level) {
+    if (forceLine || level !== this.irq0Level) {
       this.irq0Level = level;
       this.irq0.set(level);
     }

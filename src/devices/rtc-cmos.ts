@@ -216,8 +216,7 @@ export class RtcCmos implements Device {
     this.baseNs = state.baseNs as number;
     this.dividerStartNs = state.dividerStartNs as number;
     this.syncedNs = state.syncedNs as number;
-    this.irqLevel = !this.irq.level; // make the line match the restored flags
-    this.updateIrq();
+    this.updateIrq(true); // the line takes the restored flags, whatever it was before
   }
 
   // ---- registers ----
@@ -400,9 +399,9 @@ export class RtcCmos implements Device {
   }
 
   /** Drive IRQ 8 from IRQF and schedule the next moment an enabled flag would set it. */
-  private updateIrq(): void {
+  private updateIrq(forceLine = false): void {
     const level = this.irqf();
-    if (level !== this.irqLevel) {
+    if (forceLine || level !== this.irqLevel) {
       this.irqLevel = level;
       this.irq.set(level);
     }

@@ -306,4 +306,23 @@ describe('Pit8254', () => {
     expect(() => b.pit.loadState({ ...saved, version: 9 })).toThrow(StateVersionError);
     expect(() => b.pit.loadState({ version: 1 })).toThrow(/mode/);
   });
+
+  it('restoring drives IRQ 0 to the saved OUT level even where the fresh machine had it high', () => {
+    const a = setup();
+    a.program(0, 3, 1000);
+    a.toTick(700); // the square wave's low half
+    expect(a.irq0.level).toBe(false);
+    const b = setup();
+    b.program(0, 3, 1000); // OUT high here at load time
+    expect(b.irq0.level).toBe(true);
+    b.clock.setTime(a.clock.now());
+    b.pit.loadState(structuredClone(a.pit.saveState()));
+    expect(b.irq0.level).toBe(false);
+    b.edges.length = 0;
+    a.edges.length = 0;
+    a.toTick(3000);
+    b.toTick(3000);
+    expect(b.edges.filter((e) => e.level).length).toBeGreaterThan(0);
+    expect(b.edges).toEqual(a.edges);
+  });
 });

@@ -318,4 +318,15 @@ describe('RtcCmos', () => {
     expect(() => b.rtc.loadState({ ...saved, version: 2 })).toThrow(StateVersionError);
     expect(() => b.rtc.loadState({ version: 1 })).toThrow(/cmos/);
   });
+
+  it('restoring drives the IRQ line to the saved flags even where the fresh machine had it high', () => {
+    const a = setup();
+    const b = setup();
+    b.write(0x0b, 0x12); // update-ended interrupts on...
+    b.clock.advanceTo(1.5 * S); // ...and one pending: the line is high
+    expect(b.irq.level).toBe(true);
+    a.clock.advanceTo(1.5 * S); // no interrupts enabled: the line is low
+    b.rtc.loadState(structuredClone(a.rtc.saveState()));
+    expect(b.irq.level).toBe(false);
+  });
 });
