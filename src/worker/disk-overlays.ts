@@ -14,7 +14,7 @@ import type { BlockBackend } from '../storage/block-backend.ts';
 import { CowOverlay } from '../storage/cow-overlay.ts';
 import { PersistedOverlay } from '../storage/overlay-store.ts';
 import { overlayKey } from '../storage/overlay-browser-file.ts';
-import { browserOverlays, type BrowserOverlays, type ExportSource } from '../storage/overlay-browser.ts';
+import { browserOverlays, type BrowserOverlays, type ExportSource, type OverlayStoreKind } from '../storage/overlay-browser.ts';
 import type { OverlayBlocks } from '../snapshot/machine-snapshot.ts';
 import { CountingBackend, type BlockCounters } from './counting-backend.ts';
 import type { DiskOverlayInfo, ExportInfo, ExportKind } from './storage-api.ts';

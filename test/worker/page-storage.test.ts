@@ -96,7 +96,7 @@ describe('snapshots in the worker', () => {
     // A damaged copy is refused with the snapshot code's reason; the machine stays where it was.
     const corrupt = snapshot.slice();
     corrupt[corrupt.length >> 1] ^= 0xff;
-    await expect(a.restoreSnapshot(new Blob([corrupt]))).rejects.toThrow(/corrupt|checksum/);
+    await expect(a.restoreSnapshot(new Blob([corrupt as BlobPart]))).rejects.toThrow(/corrupt|checksum/);
     await expect(a.restoreSnapshot(new Blob([new TextEncoder().encode('hello')]))).rejects.toThrow(/not a WebHVM snapshot/);
     expect(a.fingerprint()).toBe(middle);
 
@@ -107,7 +107,7 @@ describe('snapshots in the worker', () => {
     // Restored in another session (a reload), from a file: the same fingerprint at the marker.
     const b = session(folder);
     expect((await b.create({ config: guestConfig, fileName: 'default-guest.cfg', files: [floppy], deterministic: true })).ok).toBe(true);
-    await b.restoreSnapshot(new Blob([snapshot]));
+    await b.restoreSnapshot(new Blob([snapshot as BlobPart]));
     expect(b.status().power).toBe('paused');
     expect(b.fingerprint()).toBe(middle);
     expect((await b.runUntil({ serial: DONE, serialFromPowerOn: true, timeoutMs: 120_000 })).end).toBe('matched');
@@ -116,11 +116,11 @@ describe('snapshots in the worker', () => {
     // A machine of another configuration refuses it.
     const c = session(folder);
     expect((await c.create({ config: guestConfig.replace('memory = 128', 'memory = 64'), fileName: 'default-guest.cfg', files: [floppy], deterministic: true })).ok).toBe(true);
-    await expect(c.restoreSnapshot(new Blob([snapshot]))).rejects.toThrow(/different configuration/);
+    await expect(c.restoreSnapshot(new Blob([snapshot as BlobPart]))).rejects.toThrow(/different configuration/);
     // A real-time machine: snapshots need deterministic mode, said plainly.
     const d = session(folder);
     expect((await d.create({ config: guestConfig, fileName: 'default-guest.cfg', files: [floppy] })).ok).toBe(true);
     await expect(d.saveSnapshot()).rejects.toThrow(/deterministic mode/);
-    await expect(d.restoreSnapshot(new Blob([snapshot]))).rejects.toThrow(/deterministic mode/);
+    await expect(d.restoreSnapshot(new Blob([snapshot as BlobPart]))).rejects.toThrow(/deterministic mode/);
   }, 300_000);
 });
