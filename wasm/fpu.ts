@@ -14,10 +14,10 @@
 // - FADD/FSUB/FMUL/FDIV/FSQRT (and the reversed, popping and memory forms) convert their
 //   operands to f64 (round to nearest even; a 64-bit significand loses its low 11 bits) and
 //   round the result to 53 bits. Precision control "extended" (the FINIT default) therefore
-//   gives double precision; "single" rounds to 24 bits (exact double rounding through f64,
-//   except at the rare exact single-precision midpoints). Rounding control is honoured exactly
-//   for these operations at 53/24 bits: the sign of the rounding error is computed exactly
-//   (TwoSum / Dekker products) and the result is stepped to the directed neighbour.
+//   gives double precision (a result needing 54-64 bits differs from the FPU's); "single" rounds
+//   once to 24 bits, keeping the full exponent range as the FPU does. Rounding control is
+//   honoured exactly for these operations at 53/24 bits: the sign of the rounding error is
+//   computed exactly (TwoSum / Dekker products) and the result is rounded from it.
 // - The exponent range of arithmetic results is that of double: results beyond about 1.8e308
 //   overflow (OE, infinity under the masked response) and results below 2.2e-308 are double
 //   denormals (UE) where the real FPU keeps a normal extended value. Operands outside double

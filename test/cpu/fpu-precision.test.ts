@@ -159,7 +159,47 @@ c_x: dq 1.375
 c_mzero: dq 0x8000000000000000
 `;
 
+// Condition codes after an unmasked invalid operand stops the instruction: FLD of an SNaN
+// clears C1, FPREM1 of an unnormal clears C1 and C2 (the SDM leaves both unspecified; the
+// host's FPU clears them). Only non-waiting instructions follow, so no #MF is raised.
+const unmaskedInvalid = `
+  fld qword [c_third]
+  fst dword [edi + 0x810] ; 1/3 rounds up to a single: C1 = 1
+  mov dword [edi + 0x800], 0x037e ; IE unmasked
+  fldcw [edi + 0x800]
+  fld qword [c_snan]
+  fnstsw ax
+  mov [edi + 0], ax
+  fnclex
+  fld1
+  fchs
+  fxam ; a negative normal: C2 = 1, C1 = 1
+  fld tword [c_unnormal]
+  fprem1
+  fnstsw ax
+  mov [edi + 2], ax
+  fnclex
+  mov dword [edi + 0x800], 0x037f
+  fldcw [edi + 0x800]
+  fstp st0
+  fstp st0
+  fstp st0
+  ret
+align 8
+c_third: dq 0x3fd5555555555555
+c_snan: dq 0x7ff4000000000001
+c_unnormal: dq 0x4000000000000000
+  dw 0x4001
+`;
+
 describe('x87 precision control and directed rounding against this machine\'s FPU', () => {
+  it('clears C1 (FLD) and C1, C2 (FPREM1) when an unmasked invalid operand stops them', () => {
+    const native = differential(unmaskedInvalid, 4, 1);
+    const v = new DataView(native.buffer);
+    expect(v.getUint16(0, true) & 0x3a81).toBe(0x3881); // ES, IE, TOP unchanged (7), C1 clear
+    expect(v.getUint16(2, true) & 0x0681).toBe(0x0081); // ES, IE, C1 = C2 = 0
+  });
+
   it('gives exact zero sums the sign of the rounding mode', () => {
     const native = differential(zeroSums, 32, 4);
     const v = new DataView(native.buffer);

@@ -13,7 +13,8 @@
  * every non-empty physical register bit for bit (all 80 bits: the MMX view is the significand).
  * The generator only produces x87 arithmetic where WebHVM's precision model is exact
  * (fpu-model.ts). Were transcendental rows generated (they are not: the table gives them no
- * test class), their registers would be compared as doubles with a relative tolerance of 2^-50.
+ * test class; transcendental.ts checks them apart with a tolerance), their registers would be
+ * compared as doubles with a relative tolerance of 2^-50.
  */
 import { disassemble } from '../../../src/cpu/disassembler.ts';
 import type { GeneratedInstruction, TestCase } from './generator.ts';

@@ -472,7 +472,20 @@ const MIN_NORMAL: Record<FpuFormat, number> = { m32: -127, m64: -1023, m80: -163
  * generated whose operands are certainly finite (numbers or zeros, no NaN, infinity or
  * unsupported encoding), and instructions refused.
  */
-export const modelStats = { finiteArithmetic: 0, refused: 0 };
+export const modelStats = {
+  finiteArithmetic: 0,
+  refused: 0,
+  /** finiteArithmetic by precision control (index 0, 2, 3) and by rounding control (0-3). */
+  byPrecision: [0, 0, 0, 0],
+  byRounding: [0, 0, 0, 0],
+};
+
+export function resetModelStats(): void {
+  modelStats.finiteArithmetic = 0;
+  modelStats.refused = 0;
+  modelStats.byPrecision.fill(0);
+  modelStats.byRounding.fill(0);
+}
 
 function certainlyFinite(...values: AbstractValue[]): boolean {
   return values.every((v) => v.number && !v.special);
@@ -929,7 +942,13 @@ export class FpuModel {
   /** Write an arithmetic result unless the precision model is not exact for it. */
   private result(i: number, v: AbstractValue | undefined, ...operands: AbstractValue[]): boolean {
     if (!v) return false;
-    if (operands.length && certainlyFinite(...operands)) modelStats.finiteArithmetic++;
+    if (operands.length && certainlyFinite(...operands)) {
+      modelStats.finiteArithmetic++;
+      if (this.control !== undefined) {
+        modelStats.byPrecision[(this.control >> 8) & 3]++;
+        modelStats.byRounding[(this.control >> 10) & 3]++;
+      }
+    }
     this.set(i, v);
     return true;
   }

@@ -18,11 +18,12 @@
  *  - no FS/GS overrides (their native bases point at the C library's thread data);
  *  - no REP prefix outside the string rows (F3 0F BC/BD are TZCNT/LZCNT on this host);
  *  - EFLAGS start with TF and AC clear (single-step and alignment checks are not compared).
- * x87 and MMX rows (test classes 'x87' and 'mmx'): the FPU starts from FNINIT with precision
- * control 53 bits (control word 0x027F) on both sides, and an x87 instruction is generated only
- * where WebHVM's precision model is exact for the values it can meet (fpu-model.ts tracks them
- * and may store a chosen value before a load); FBLD only reads valid BCD digits (other digits
- * give an undefined result).
+ * x87 and MMX rows (test classes 'x87' and 'mmx'): the FPU starts from FNINIT and the case's
+ * control word (any rounding, precision 24/53/64 bits, sometimes exceptions unmasked) on both
+ * sides; control and state instructions come from fpu-state.ts; an x87 instruction is generated
+ * only where WebHVM's precision model is exact for the values it can meet (fpu-model.ts tracks
+ * them and may store a chosen value before a load); FBLD only reads valid BCD digits (other
+ * digits give an undefined result).
  */
 import { opcodeTable, opcodeRange, type OpcodeRow } from '../../../wasm/table/index.ts';
 import { parseOperand, type Operand } from '../../../wasm/table/operands.ts';
