@@ -585,7 +585,8 @@ export class Machine {
 
   private runRealTimeSlice(maxInstructions: number): void {
     const host = this.setup.hostClockMs!;
-    this.hostStartMs ??= host();
+    // Guest time goes on from where it stood when the machine last stopped running.
+    this.hostStartMs ??= host() - this.clock.now() / 1e6;
     this.clock.advanceTo((host() - this.hostStartMs) * 1e6);
     this.syncTscToGuestTime();
     if (this.cpu.vcpuCount > 1) {
@@ -632,7 +633,16 @@ export class Machine {
     return Math.max(0, dueNs / 1e6 - (this.setup.hostClockMs() - this.hostStartMs));
   }
 
+  /** Host time (ms) at which guest time was 0, while running in real time; unset while stopped. */
   private hostStartMs: number | undefined;
+
+  /**
+   * Real time: guest time stands still from now until the machine runs again (a pause, saving
+   * or restoring a snapshot), instead of jumping ahead by the host time that passed meanwhile.
+   */
+  holdGuestTime(): void {
+    this.hostStartMs = undefined;
+  }
   /** Guest time that passed while the CPU was halted, beyond its instruction count. */
   private timeOffsetNs = 0;
 
@@ -643,6 +653,7 @@ export class Machine {
 
   /** Restoring a snapshot: guest time is `timeNs` at the CPU's current instruction count. */
   resumeAt(timeNs: number): void {
+    this.holdGuestTime();
     this.clock.setTime(timeNs);
     this.clockInstructions = this.cpu.totalInstructions;
     this.timeOffsetNs = timeNs - Number(this.clockInstructions) * this.nsPerInstruction;

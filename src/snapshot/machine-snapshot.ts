@@ -74,13 +74,17 @@ function overlayOf(backend: unknown): OverlayBlocks | undefined {
   return b && typeof b.blocks === 'function' && typeof b.loadBlocks === 'function' ? (b as OverlayBlocks) : undefined;
 }
 
+/** Deterministic machines (virtual time, gated disks) and real-time ones (the page's) can be saved. */
 function checkCanSnapshot(machine: Machine): void {
-  if (!machine.mediaGate) throw new SnapshotError('snapshots need deterministic mode (a machine built with deterministic: true)');
+  if (!machine.mediaGate && !machine.setup.hostClockMs) {
+    throw new SnapshotError('snapshots need deterministic mode or a real-time machine (a machine built with deterministic: true or hostClockMs)');
+  }
 }
 
 export async function saveSnapshot(machine: Machine, extras: SnapshotExtras = {}, build = 'webhvm'): Promise<Uint8Array> {
   checkCanSnapshot(machine);
-  if (machine.mediaGate!.inFlight > 0) throw new SnapshotError('a disk request is in flight: run on until the disks are idle, then save');
+  // Real-time callers wait for machine.whenMediaIdle() with the run loop stopped first.
+  if ((machine.mediaGate?.inFlight ?? 0) > 0) throw new SnapshotError('a disk request is in flight: run on until the disks are idle, then save');
   const devices: Record<string, DeviceState> = {};
   for (const d of devicesOf(machine)) devices[d.name] = d.saveState();
   const vcpus = machine.vcpuStates();

@@ -251,6 +251,7 @@ export class MachineSession implements MachineApi {
 
   private stopLoop(): void {
     this.runToken++;
+    this.machine?.holdGuestTime();
     void this.det?.halt();
   }
 
