@@ -109,3 +109,70 @@ describe('x87 arithmetic the model lets through', () => {
     expect(m.values[7]).toMatchObject({ special: true, number: true, lo: -1074, hi: 1023 });
   });
 });
+
+describe('x87 control word and state images in the model', () => {
+  /** A row by its table entry (the control and state rows have no test class). */
+  const stateRow = (opcode: number, ext: number) => opcodeTable.find((r) => opcodeRange(r)[0] === opcode && r.ext === ext && r.mod === 'mem')!;
+  const fldcw = stateRow(0xd9, 5);
+  const fldM64 = row(0xdd, 0x00);
+  const faddSt0St0 = row(0xd8, 0xc0);
+  const m64 = (x: number) => {
+    const bytes = new Uint8Array(8);
+    new DataView(bytes.buffer).setFloat64(0, x, true);
+    return bytes;
+  };
+  const cw = (value: number) => Uint8Array.of(value & 0xff, value >> 8);
+
+  it('refuses sums needing more than 53 bits under 64-bit precision, and tiny rounded sums under 24-bit', () => {
+    const full = num(0, 0); // lsb -52: a 53-bit significand
+    const short: AbstractValue = { ...num(0, 0), lsb: -10 };
+    expect(arithmetic(0, full, full, 3)).toBeUndefined(); // 1.x + 1.y may need 54 bits
+    expect(arithmetic(0, short, short, 3)).toMatchObject({ number: true, lsb: -10 });
+    expect(arithmetic(1, short, short, 3)).toMatchObject({ number: true, lsb: -20 });
+    expect(arithmetic(6, short, short, 3)).toBeUndefined(); // a quotient may need any number of bits
+    const tiny = num(-1030, -1030);
+    expect(arithmetic(0, tiny, tiny, 2)).toBeDefined(); // exact in a double
+    expect(arithmetic(0, tiny, tiny, 0)).toBeUndefined(); // rounds to 24 bits below 2^-1022
+    expect(arithmetic(1, full, full, 0)?.lsb).toBe(-23); // a 24-bit result
+  });
+
+  it('follows FLDCW: an unknown control word or reserved precision control stops arithmetic', () => {
+    const m = new FpuModel(3);
+    expect(m.step(fldM64, { reg: 0, rm: 0, ea: DATA + 8 }, { addr: DATA + 8, bytes: m64(1.5) })).toBe(true);
+    expect(m.step(fldcw, { reg: 5, rm: 0, ea: DATA }, { addr: DATA, bytes: cw(0x017f) })).toBe(true);
+    expect(m.control).toBe(0x017f);
+    expect(m.step(faddSt0St0, { reg: 0, rm: 0 })).toBe(false); // precision control 01
+    m.data.write(DATA, 2); // unknown bytes
+    expect(m.step(fldcw, { reg: 5, rm: 0, ea: DATA })).toBe(true);
+    expect(m.control).toBeUndefined();
+    expect(m.step(faddSt0St0, { reg: 0, rm: 0 })).toBe(false);
+  });
+
+  it('forgets the stack after an instruction an unmasked IE may have stopped, and refuses risky compares', () => {
+    const m = new FpuModel(4, 0x037e); // IE unmasked
+    expect(m.step(row(0xd8, 0xd1), { reg: 2, rm: 1 })).toBe(false); // FCOM with empty registers
+    expect(m.step(fldM64, { reg: 0, rm: 0, ea: DATA + 8 }, { addr: DATA + 8, bytes: m64(2) })).toBe(true);
+    expect(m.stackKnown).toBe(false);
+    expect(m.step(faddSt0St0, { reg: 0, rm: 0 })).toBe(false);
+  });
+
+  it('restores the state an FNSAVE saved when FRSTOR reads the same image back', () => {
+    const m = new FpuModel(5);
+    const fnsave = stateRow(0xdd, 6);
+    const frstor = stateRow(0xdd, 4);
+    expect(m.step(fldM64, { reg: 0, rm: 0, ea: DATA + 200 }, { addr: DATA + 200, bytes: m64(3) })).toBe(true);
+    expect(m.step(fnsave, { reg: 6, rm: 0, ea: DATA, o32: true })).toBe(true);
+    expect(m.control).toBe(0x37f);
+    expect(m.empty.every((e) => e)).toBe(true);
+    expect(m.step(frstor, { reg: 4, rm: 0, ea: DATA, o32: true })).toBe(true);
+    expect(m.control).toBe(0x027f);
+    expect(m.top).toBe(7);
+    expect(m.values[7]).toMatchObject({ number: true, exact: true, lo: 1, hi: 1 });
+    expect(m.step(faddSt0St0, { reg: 0, rm: 0 })).toBe(true);
+    // An image overwritten after the save is not the snapshot any more.
+    expect(m.step(fnsave, { reg: 6, rm: 0, ea: DATA, o32: true })).toBe(true);
+    m.data.write(DATA + 30, 4);
+    expect(m.step(frstor, { reg: 4, rm: 0, ea: DATA, o32: true })).toBe(true);
+    expect(m.values[7].exact).toBe(false);
+  });
+});
