@@ -17,7 +17,7 @@ import { flushTlb, updateAccessMasks, invalidateFetch, endSystemAccess } from '.
 import { setSegmentCache, isV86 } from './segments';
 import { extraIterations, collectExtraIterations } from './string';
 import { ud, gp, raise, NO_ERROR_CODE } from './fault';
-import { reg32, setReg32, EAX, ECX, EDX } from './regs';
+import { reg32, setReg32, EAX, ECX, EDX, getEip, setEip } from './regs';
 import { applyStartupSignals } from './vcpu';
 
 let shadowRequested: bool = false;
@@ -81,9 +81,9 @@ export function rdpmc(): void {
 
 function checkLock(key: u32): void {
   // Peek at the ModRM byte without consuming it.
-  const eip = load<u32>(STATE + S_EIP);
+  const eip = getEip();
   const modrm = fetch8();
-  store<u32>(STATE + S_EIP, eip);
+  setEip(eip);
   if (!lockAllowed(key, modrm)) ud();
 }
 
@@ -93,7 +93,7 @@ function checkInterrupts(): bool {
     store<u32>(STATE + S_NMI_PENDING, 0);
     store<u32>(STATE + S_NMI_BLOCKED, 1);
     store<u32>(STATE + S_HALTED, 0);
-    store<u32>(STATE + S_PREV_EIP, load<u32>(STATE + S_EIP));
+    store<u32>(STATE + S_PREV_EIP, getEip());
     deliverEvent(2, KIND_EXTERNAL, -1);
     return true;
   }
@@ -102,7 +102,7 @@ function checkInterrupts(): bool {
     // The controller withdrew the request: nothing is taken and a halted CPU stays halted.
     if (vector < 0) return false;
     store<u32>(STATE + S_HALTED, 0);
-    store<u32>(STATE + S_PREV_EIP, load<u32>(STATE + S_EIP));
+    store<u32>(STATE + S_PREV_EIP, getEip());
     deliverEvent(vector & 0xff, KIND_EXTERNAL, -1);
     return true;
   }
@@ -116,6 +116,8 @@ function checkInterrupts(): bool {
 export function run(budget: i32): i32 {
   // A trap out of a previous run() may have left a system access open (see memory.ts).
   endSystemAccess();
+  // The fetch window folds CS's base in; the host may have rewritten the state block since.
+  invalidateFetch();
   // A vCPU waiting for SIPI runs nothing; INIT and SIPI posted by the machine apply first.
   if (load<u32>(STATE + S_WAIT_FOR_SIPI) | load<u32>(STATE + S_INIT_PENDING) | load<u32>(STATE + S_SIPI_PENDING)) {
     if (!applyStartupSignals()) return STOP_HALT;
@@ -135,8 +137,7 @@ export function run(budget: i32): i32 {
     } else if (load<u32>(STATE + S_INTR) | load<u32>(STATE + S_NMI_PENDING)) {
       checkInterrupts();
     }
-    const eip = load<u32>(STATE + S_EIP);
-    store<u32>(STATE + S_PREV_EIP, eip);
+    store<u32>(STATE + S_PREV_EIP, getEip());
     const trap = (load<u32>(STATE + S_EFLAGS) & TF) != 0;
     const check = step();
     retired++;
@@ -169,7 +170,7 @@ export function run(budget: i32): i32 {
     if (trap && !load<u32>(STATE + S_SHADOW)) {
       // Single-step trap after the instruction that ran with TF set.
       store<u32>(STATE + S_DR + 6 * 8, load<u32>(STATE + S_DR + 6 * 8) | 0x4000);
-      store<u32>(STATE + S_PREV_EIP, load<u32>(STATE + S_EIP));
+      store<u32>(STATE + S_PREV_EIP, getEip());
       deliverEvent(EXC_DB, KIND_EXCEPTION, -1);
     }
   }

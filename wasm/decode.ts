@@ -1,8 +1,8 @@
 // Instruction fetch, prefix state and ModRM/SIB effective-address decoding.
-import { STATE, S_EIP, S_SEGS, SEG_BASE, SEG_LIMIT, S_MODE, CS, SS, DS, EXC_GP } from './layout';
-import { fetchDelta, fetchStart, fetchEnd, fetchSlow, setFetchEnd, readLin8, readLin16, readLin32, writeLin8, writeLin16, writeLin32, probeWrite } from './memory';
+import { STATE, S_SEGS, SEG_BASE, SEG_LIMIT, S_MODE, CS, SS, DS, EXC_GP } from './layout';
+import { fetchDelta, fetchStart, fetchLen, fetchLen4, fetchSlow, readLin8, readLin16, readLin32, writeLin8, writeLin16, writeLin32, probeWrite } from './memory';
 import { raise, gp } from './fault';
-import { reg32, reg16, reg8, setReg8, setReg16, setReg32 } from './regs';
+import { reg32, reg16, reg8, setReg8, setReg16, setReg32, getEip, setEip } from './regs';
 import { linearForRead, linearForWrite } from './segments';
 
 // ---- Prefix state of the instruction being decoded ----
@@ -45,35 +45,32 @@ export function prefixLock(): void {
 // ---- Fetch ----
 
 /** Slow fetch: CS limit check, then the page translation; caches the page for the fast path. */
-function fetchRefill(eip: u32): u32 {
+function fetchRefill(): u32 {
+  const eip = getEip();
   const csLimit = load<u32>(STATE + S_SEGS + CS * 0x20 + SEG_LIMIT);
   if (eip > csLimit) gp(0);
-  const csBase = load<u32>(STATE + S_SEGS + CS * 0x20 + SEG_BASE);
-  const lin = csBase + eip;
-  const b = fetchSlow(lin);
-  // Never let the fast path run past the code segment limit.
-  const limitEnd = csBase + csLimit + 1;
-  if (limitEnd > lin && limitEnd < fetchEnd) setFetchEnd(limitEnd);
+  const b = fetchSlow(load<u32>(STATE + S_SEGS + CS * 0x20 + SEG_BASE) + eip, eip, csLimit);
+  setEip(eip + 1);
   return b;
 }
 
 @inline export function fetch8(): u32 {
-  const eip = load<u32>(STATE + S_EIP);
-  store<u32>(STATE + S_EIP, eip + 1);
-  const lin = load<u32>(STATE + S_SEGS + CS * 0x20 + SEG_BASE) + eip;
-  if (lin - fetchStart < fetchEnd - fetchStart) return <u32>load<u8>(fetchDelta + lin);
-  return fetchRefill(eip);
+  const eip = getEip();
+  if (eip - fetchStart < fetchLen) {
+    setEip(eip + 1);
+    return <u32>load<u8>(fetchDelta + eip);
+  }
+  return fetchRefill();
 }
 export function fetch16(): u32 {
   const lo = fetch8();
   return lo | (fetch8() << 8);
 }
 export function fetch32(): u32 {
-  const eip = load<u32>(STATE + S_EIP);
-  const lin = load<u32>(STATE + S_SEGS + CS * 0x20 + SEG_BASE) + eip;
-  if (lin - fetchStart < fetchEnd - fetchStart - 3) {
-    store<u32>(STATE + S_EIP, eip + 4);
-    return load<u32>(fetchDelta + lin);
+  const eip = getEip();
+  if (eip - fetchStart < fetchLen4) {
+    setEip(eip + 4);
+    return load<u32>(fetchDelta + eip);
   }
   const b0 = fetch8();
   const b1 = fetch8();

@@ -3,7 +3,7 @@
 // exit frame. Double and triple faults are classified in deliverPendingFault.
 import {
   STATE, S_CPL, S_IDTR_BASE, S_IDTR_LIMIT, S_SEGS, S_FAULT_VECTOR, S_FAULT_CODE, S_DELIVERING,
-  S_PREV_EIP, S_EIP, CS, SS, ES, DS, FS, GS, IF, TF, NT, RF, VM, AC, IOPL_MASK,
+  S_PREV_EIP, CS, SS, ES, DS, FS, GS, IF, TF, NT, RF, VM, AC, IOPL_MASK,
   EXC_GP, EXC_NP, EXC_SS, EXC_TS, EXC_DF, EXC_PF, STOP_RESET, STOP_BUDGET,
 } from './layout';
 import { raise, gp } from './fault';
@@ -201,7 +201,7 @@ export function deliverPendingFault(): i32 {
   // must be checked at the CPL again.
   endSystemAccess();
   materializeFlags();
-  store<u32>(STATE + S_EIP, load<u32>(STATE + S_PREV_EIP));
+  setEip(load<u32>(STATE + S_PREV_EIP));
   const first = load<i32>(STATE + S_DELIVERING);
   if (first != NOT_DELIVERING && first < DELIVERING_INTERRUPT) {
     if (first == EXC_DF) {

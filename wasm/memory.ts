@@ -440,38 +440,47 @@ export function probeRead(lin: u32, size: u32): void {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Instruction fetch: the current code page is cached; crossing it or CS's limit takes refill.
+// Instruction fetch: a window of EIP values whose bytes are read straight from host memory. It
+// covers the current code page, clamped to CS's limit; leaving it, or a change to CS, the TLB or
+// the CPL (invalidateFetch), takes fetchSlow.
 // ---------------------------------------------------------------------------------------------
 
-/** Host address minus linear address for the cached code page. */
+/** Host address minus EIP inside the window (CS's base is folded in). */
 export let fetchDelta: u32 = 0;
-/** Linear range [fetchStart, fetchEnd) readable through fetchDelta (within page and CS limit). */
+/** The window is the EIP range [fetchStart, fetchStart + fetchLen). */
 export let fetchStart: u32 = 0;
-export let fetchEnd: u32 = 0;
-
-export function setFetchEnd(end: u32): void {
-  fetchEnd = end;
-}
+export let fetchLen: u32 = 0;
+/** A 4-byte fetch at EIP - fetchStart < fetchLen4 lies wholly in the window. */
+export let fetchLen4: u32 = 0;
 
 export function invalidateFetch(): void {
-  // An empty window: (lin - start) < (end - start) is never true.
-  fetchStart = 0;
-  fetchEnd = 0;
+  // An empty window: (eip - start) < 0 is never true.
+  fetchLen = 0;
+  fetchLen4 = 0;
 }
 
-/** Read a code byte at linear `lin` through the slow path, caching its page when it is RAM. */
-export function fetchSlow(lin: u32): u32 {
-  // (the caller clamps fetchEnd to the code segment limit)
+/**
+ * Read the code byte at `eip` (linear address `lin`, checked against `limit`, CS's limit, by the
+ * caller) through the TLB, and make its page the fetch window when it is RAM or ROM.
+ */
+export function fetchSlow(lin: u32, eip: u32, limit: u32): u32 {
   const e = entryFor(lin, ACCESS_EXEC);
   const addr = (e & ~0xfff) + lin;
   if (e & TLB_DEVICE) {
     invalidateFetch();
     return physRead8(addr);
   }
-  fetchDelta = e & ~0xfff;
-  fetchStart = lin & ~0xfff;
-  fetchEnd = fetchStart + 0x1000;
-  if (fetchEnd == 0) fetchEnd = 0xffff_ffff; // last page of the 4 GiB space
+  // The window never wraps around EIP 0 or 4 GiB, so one unsigned compare tests it.
+  const inPage = lin & 0xfff;
+  const back = inPage < eip ? inPage : eip;
+  const ahead = <u64>(0x1000 - inPage);
+  const toLimit = <u64>limit + 1 - <u64>eip;
+  let end = <u64>eip + (ahead < toLimit ? ahead : toLimit);
+  if (end > 0xffff_ffff) end = 0xffff_ffff; // the last byte of the EIP space takes this path
+  fetchStart = eip - back;
+  fetchLen = <u32>end - fetchStart;
+  fetchLen4 = fetchLen > 3 ? fetchLen - 3 : 0;
+  fetchDelta = addr - eip;
   return <u32>load<u8>(addr);
 }
 

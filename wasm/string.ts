@@ -2,8 +2,8 @@
 // 32-bit addressing, and the direction flag. A REP string instruction runs a bounded number of
 // iterations per step and then restarts itself, so interrupts and the run budget are honoured
 // in the middle of a long copy, as on the hardware.
-import { STATE, S_EFLAGS, S_PREV_EIP, S_EIP, DF, ES } from './layout';
-import { reg32, setReg32, reg8, setReg8, reg16, setReg16, EAX, ECX, EDX, ESI, EDI } from './regs';
+import { STATE, S_EFLAGS, S_PREV_EIP, DF, ES } from './layout';
+import { reg32, setReg32, reg8, setReg8, reg16, setReg16, EAX, ECX, EDX, ESI, EDI, setEip } from './regs';
 import { addrsize32, repPrefix, dataSeg } from './decode';
 import { linearForRead, linearForWrite } from './segments';
 import { readLin8, readLin16, readLin32, writeLin8, writeLin16, writeLin32, hostIfReadable, hostIfWritable } from './memory';
@@ -63,7 +63,7 @@ export function collectExtraIterations(): u32 {
 
 /** Restart the instruction (EIP back to its first prefix) when iterations remain. */
 @inline function again(): void {
-  store<u32>(STATE + S_EIP, load<u32>(STATE + S_PREV_EIP));
+  setEip(load<u32>(STATE + S_PREV_EIP));
 }
 
 // Kinds of string operation.

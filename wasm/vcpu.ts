@@ -4,13 +4,14 @@
 // that vCPU next runs, at an instruction boundary, as on the APIC bus. PAUSE can end run() so a
 // spin-wait loop gives its time to the vCPU it waits for.
 import {
-  STATE, STATE_SIZE, S_CR0, S_CR3, S_CR4, S_EFER, S_EIP, S_HALTED, S_WAIT_FOR_SIPI, S_INIT_PENDING,
+  STATE, STATE_SIZE, S_CR0, S_CR3, S_CR4, S_EFER, S_HALTED, S_WAIT_FOR_SIPI, S_INIT_PENDING,
   S_SIPI_PENDING, S_PAUSE_EXIT, S_STOP_REQUEST, CR0_PG, CR0_WP, CR4_PSE, CR4_PAE, CR4_PGE, EFER_NXE, CS,
 } from './layout';
 import { flushTlb, updateAccessMasks, endSystemAccess, invalidateFetch } from './memory';
 import { setSegmentCache } from './segments';
 import { repPrefix } from './decode';
 import { initCpu, forgetInstructionRequests } from './cpu';
+import { setEip } from './regs';
 
 /** True when two state blocks translate linear addresses alike, so TLB entries stay valid. */
 function sameTranslation(other: u32): bool {
@@ -55,7 +56,7 @@ export function applyStartupSignals(): bool {
       store<u32>(STATE + S_WAIT_FOR_SIPI, 0);
       store<u32>(STATE + S_HALTED, 0);
       setSegmentCache(CS, vector << 8, vector << 12, 0xffff, 0x9b);
-      store<u32>(STATE + S_EIP, 0);
+      setEip(0);
       invalidateFetch();
     }
   }
