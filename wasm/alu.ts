@@ -1,7 +1,7 @@
 // Integer arithmetic with the exact architectural flags. Every helper takes the operand size in
 // bits (8, 16 or 32) as its last argument; callers pass a constant, so inlining specialises it.
 import { STATE, S_EFLAGS, CF, OF, AF, ZF, SF, PF, LAZY_ADD, LAZY_SUB, LAZY_LOGIC, EXC_DE } from './layout';
-import { setLazy, getCF, getAF, getEflags, setArithFlags, ALL_LAZY, LAZY_NO_CF } from './flags';
+import { setLazy, getCF, getAF, getEflags, setArithFlags, setStoredFlags, lazyCarry, ALL_LAZY, LAZY_NO_CF } from './flags';
 import { raise, NO_ERROR_CODE } from './fault';
 import { reg8, reg16, reg32, setReg8, setReg16, setReg32, EAX, EDX } from './regs';
 
@@ -60,9 +60,10 @@ import { reg8, reg16, reg32, setReg8, setReg16, setReg32, EAX, EDX } from './reg
 
 /** Keep the current CF as a stored flag before a lazy record that does not define it. */
 @inline function keepCF(): void {
-  const cf = getCF();
-  const f = load<u32>(STATE + S_EFLAGS);
-  store<u32>(STATE + S_EFLAGS, (f & ~CF) | cf);
+  if (lazyCarry()) {
+    const f = load<u32>(STATE + S_EFLAGS);
+    store<u32>(STATE + S_EFLAGS, (f & ~CF) | getCF());
+  }
 }
 @inline export function inc(d: u32, size: u32): u32 {
   keepCF();
@@ -89,8 +90,8 @@ function shiftFlags(result: u32, size: u32, cf: u32, ovf: u32): void {
   store<u32>(STATE + S_EFLAGS, f | cf | (ovf << 11));
 }
 /** Set only CF and OF (rotates leave SF/ZF/AF/PF alone). */
-function rotateFlags(cf: u32, ovf: u32): void {
-  setArithFlags(CF | OF, cf | (ovf << 11));
+@inline function rotateFlags(cf: u32, ovf: u32): void {
+  setStoredFlags(CF | OF, cf | (ovf << 11));
 }
 
 export function shl(d: u32, count: u32, size: u32): u32 {
@@ -329,7 +330,7 @@ export function bitOp(d: u32, bit: u32, op: u32, size: u32): u32 {
 }
 function setCarryOnly(cf: u32): void {
   // OF, SF, AF, PF are undefined after BT*; ZF is unchanged.
-  setArithFlags(CF, cf);
+  setStoredFlags(CF, cf);
 }
 
 export function bsf(d: u32, s: u32, size: u32): u32 {

@@ -1,50 +1,59 @@
 // Lazy arithmetic flags: flag-setting instructions record their operands, result and size, and
 // CF/PF/AF/ZF/SF/OF are computed from that record only when something reads them.
 import {
-  STATE, S_EFLAGS, S_LAZY_OP, S_LAZY_DST, S_LAZY_SRC, S_LAZY_RES, S_LAZY_SIZE, S_LAZY_MASK,
+  STATE, S_EFLAGS, S_LAZY_OP, S_LAZY_DST, S_LAZY_SRC, S_LAZY_RES, S_LAZY_MASK,
   CF, PF, AF, ZF, SF, OF, ARITH_FLAGS, LAZY_ADD, LAZY_SUB, LAZY_LOGIC,
 } from './layout';
 
+// S_LAZY_OP holds the operation in its low byte and the operand size above it, so a record is
+// one store fewer; a logic operation's flags depend on the result alone, so it stores no operands.
 @inline export function setLazy(op: u32, dst: u32, src: u32, res: u32, size: u32, mask: u32): void {
-  store<u32>(STATE + S_LAZY_OP, op);
-  store<u32>(STATE + S_LAZY_DST, dst);
-  store<u32>(STATE + S_LAZY_SRC, src);
+  store<u32>(STATE + S_LAZY_OP, op | (size << 8));
+  if (op != LAZY_LOGIC) {
+    store<u32>(STATE + S_LAZY_DST, dst);
+    store<u32>(STATE + S_LAZY_SRC, src);
+  }
   store<u32>(STATE + S_LAZY_RES, res);
-  store<u32>(STATE + S_LAZY_SIZE, size);
   store<u32>(STATE + S_LAZY_MASK, mask);
+}
+@inline function lazyOp(): u32 {
+  return load<u32>(STATE + S_LAZY_OP) & 0xff;
+}
+@inline function lazySize(): u32 {
+  return load<u32>(STATE + S_LAZY_OP) >>> 8;
 }
 
 @inline function lazyMask(): u32 {
   return load<u32>(STATE + S_LAZY_MASK);
 }
 @inline function topBit(v: u32): u32 {
-  return (v >>> (load<u32>(STATE + S_LAZY_SIZE) - 1)) & 1;
+  return (v >>> (lazySize() - 1)) & 1;
 }
 @inline function sizeMask(): u32 {
-  const size = load<u32>(STATE + S_LAZY_SIZE);
+  const size = lazySize();
   return size == 32 ? 0xffff_ffff : (<u32>1 << size) - 1;
 }
 
 function lazyCF(): u32 {
-  const op = load<u32>(STATE + S_LAZY_OP);
+  const op = lazyOp();
+  if (op == LAZY_LOGIC) return 0;
   const d = load<u32>(STATE + S_LAZY_DST);
   const s = load<u32>(STATE + S_LAZY_SRC);
   const r = load<u32>(STATE + S_LAZY_RES);
   if (op == LAZY_ADD) return topBit((d & s) | ((d | s) & ~r));
-  if (op == LAZY_SUB) return topBit((~d & s) | ((~d | s) & r));
-  return 0;
+  return topBit((~d & s) | ((~d | s) & r));
 }
 function lazyOF(): u32 {
-  const op = load<u32>(STATE + S_LAZY_OP);
+  const op = lazyOp();
+  if (op == LAZY_LOGIC) return 0;
   const d = load<u32>(STATE + S_LAZY_DST);
   const s = load<u32>(STATE + S_LAZY_SRC);
   const r = load<u32>(STATE + S_LAZY_RES);
   if (op == LAZY_ADD) return topBit((d ^ r) & (s ^ r));
-  if (op == LAZY_SUB) return topBit((d ^ s) & (d ^ r));
-  return 0;
+  return topBit((d ^ s) & (d ^ r));
 }
 function lazyAF(): u32 {
-  const op = load<u32>(STATE + S_LAZY_OP);
+  const op = lazyOp();
   if (op == LAZY_LOGIC) return 0;
   const d = load<u32>(STATE + S_LAZY_DST);
   const s = load<u32>(STATE + S_LAZY_SRC);
@@ -62,6 +71,10 @@ function lazyAF(): u32 {
   return (~popcnt<u32>(load<u32>(STATE + S_LAZY_RES) & 0xff)) & 1;
 }
 
+/** CF is still to be computed from the lazy record. */
+@inline export function lazyCarry(): bool {
+  return (lazyMask() & CF) != 0;
+}
 @inline export function getCF(): u32 {
   return lazyMask() & CF ? lazyCF() : load<u32>(STATE + S_EFLAGS) & CF;
 }
@@ -116,6 +129,15 @@ export function setEflagsRaw(value: u32): void {
   store<u32>(STATE + S_LAZY_MASK, 0);
 }
 
+/**
+ * Store the flags selected by `mask` (from `value`); the other lazy flags stay lazy, so an
+ * instruction that defines only CF and OF (rotates, BT) does not compute the rest.
+ */
+@inline export function setStoredFlags(mask: u32, value: u32): void {
+  store<u32>(STATE + S_LAZY_MASK, lazyMask() & ~mask);
+  store<u32>(STATE + S_EFLAGS, (load<u32>(STATE + S_EFLAGS) & ~mask) | (value & mask));
+}
+
 @inline export function setCF(on: bool): void {
   const m = lazyMask();
   if (m & CF) {
@@ -126,8 +148,8 @@ export function setEflagsRaw(value: u32): void {
   store<u32>(STATE + S_EFLAGS, on ? f | CF : f & ~CF);
 }
 
-/** Condition codes 0-15 as encoded in Jcc/SETcc/CMOVcc. */
-export function condition(cc: u32): bool {
+/** Condition codes 0-15 as encoded in Jcc/SETcc/CMOVcc (inlined: callers pass a constant). */
+@inline export function condition(cc: u32): bool {
   let r: bool;
   switch (cc >> 1) {
     case 0: r = getOF(); break;
