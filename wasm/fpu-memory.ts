@@ -301,7 +301,8 @@ export function fpuStoreMem(fmt: u32, pop: bool, seg: i32, ea: u32, fop: u32): v
     }
     default: { // BCD
       ok = packInt(m, se, 64);
-      if (ok && (roundedMag > 999_999_999_999_999_999)) { storeFlags |= FSW_IE; ok = false; }
+      // Beyond 18 digits: invalid, and the rounding that found it reports no PE or C1.
+      if (ok && (roundedMag > 999_999_999_999_999_999)) { storeFlags = (storeFlags & ~(FSW_PE | FSW_C1)) | FSW_IE; ok = false; }
       if (ok) {
         let v = roundedMag;
         for (let i: u32 = 0; i < 8; i++) {

@@ -192,7 +192,25 @@ c_unnormal: dq 0x4000000000000000
   dw 0x4001
 `;
 
+// FBSTP of a value beyond 18 digits that also has a fraction: IE alone (no PE from rounding),
+// the BCD indefinite stored.
+const bcdOverflow = `
+  fld tword [c_big_fraction]
+  fbstp [edi + 0]
+  fnstsw ax
+  mov [edi + 10], ax
+  ret
+align 8
+c_big_fraction: dq 0xffffffff3b93854b ; about 2.3e18 with fraction bits
+  dw 0xc03b
+`;
+
 describe('x87 precision control and directed rounding against this machine\'s FPU', () => {
+  it('reports IE without PE when FBSTP finds a value beyond 18 digits', () => {
+    const native = differential(bcdOverflow, 12, 1);
+    expect(native[10] & 0x3f).toBe(0x01);
+  });
+
   it('clears C1 (FLD) and C1, C2 (FPREM1) when an unmasked invalid operand stops them', () => {
     const native = differential(unmaskedInvalid, 4, 1);
     const v = new DataView(native.buffer);
