@@ -47,6 +47,12 @@ export const S_CPL: u32 = 0x0a4;
 export const S_MODE: u32 = 0x0a8;
 /** Instruction pointer of the instruction being executed (for faults). */
 export const S_PREV_EIP: u32 = 0x0ac;
+/**
+ * Flat segments: bit `seg` is set when the segment's base is 0 and it may be read at every
+ * offset, bit `seg + 8` when it may also be written at every offset. Memory operands through
+ * such a segment skip the window check (see linearForRead). Derived from the segment caches.
+ */
+export const S_FLAT: u32 = 0x0b0;
 
 // Segment registers ES CS SS DS FS GS, then LDTR and TR: SEG_SIZE bytes each.
 export const S_SEGS: u32 = 0x100;

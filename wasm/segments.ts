@@ -3,7 +3,7 @@
 // and access-rights check of an ordinary access two compares (see SEG_READ_LO in layout.ts).
 import {
   STATE, S_SEGS, SEG_SIZE, SEG_SELECTOR, SEG_BASE, SEG_LIMIT, SEG_ATTR, SEG_READ_LO, SEG_READ_HI,
-  SEG_WRITE_LO, SEG_WRITE_HI, S_GDTR_BASE, S_GDTR_LIMIT, S_CPL, S_MODE, S_CR0, S_EFLAGS,
+  SEG_WRITE_LO, SEG_WRITE_HI, S_FLAT, S_GDTR_BASE, S_GDTR_LIMIT, S_CPL, S_MODE, S_CR0, S_EFLAGS,
   CS, SS, LDTR, CR0_PE, VM, EXC_GP, EXC_SS, EXC_NP,
 } from './layout';
 import { raise, gp } from './fault';
@@ -67,6 +67,19 @@ export function computeWindows(seg: i32): void {
   store<u32>(a + SEG_READ_HI, rhi);
   store<u32>(a + SEG_WRITE_LO, wlo);
   store<u32>(a + SEG_WRITE_HI, whi);
+  updateFlat(seg);
+}
+
+/** Recompute the segment's bits in S_FLAT from its base and windows. */
+function updateFlat(seg: i32): void {
+  const a = segAddr(seg);
+  const base0 = load<u32>(a + SEG_BASE) == 0;
+  const readAll = base0 && load<u32>(a + SEG_READ_LO) == 0 && load<u32>(a + SEG_READ_HI) == 0xffff_ffff;
+  const writeAll = readAll && load<u32>(a + SEG_WRITE_LO) == 0 && load<u32>(a + SEG_WRITE_HI) == 0xffff_ffff;
+  let flat = load<u32>(STATE + S_FLAT) & ~((<u32>0x101) << seg);
+  if (readAll) flat |= <u32>1 << seg;
+  if (writeAll) flat |= <u32>0x100 << seg;
+  store<u32>(STATE + S_FLAT, flat);
 }
 
 export function recomputeAllWindows(): void {
@@ -101,6 +114,7 @@ export function loadSegmentReal(seg: i32, selector: u32): void {
   const a = segAddr(seg);
   store<u32>(a + SEG_SELECTOR, selector & 0xffff);
   store<u32>(a + SEG_BASE, (selector & 0xffff) << 4);
+  if (seg < 6) updateFlat(seg);
   if (seg == CS) invalidateFetch();
 }
 
@@ -223,6 +237,8 @@ export function nullInaccessibleSegments(newCpl: u32): void {
 
 /** Offset-window check for a read of `size` bytes at `offset` through `seg`; returns the linear address. */
 @inline export function linearForRead(seg: i32, offset: u32, size: u32): u32 {
+  // A flat segment only faults an access that wraps past 4 GiB.
+  if ((load<u32>(STATE + S_FLAT) & (<u32>1 << seg)) && offset <= ~(size - 1)) return offset;
   const a = segAddr(seg);
   if (offset < load<u32>(a + SEG_READ_LO) || <u64>offset + <u64>(size - 1) > <u64>load<u32>(a + SEG_READ_HI)) {
     segmentFault(seg, offset);
@@ -231,6 +247,7 @@ export function nullInaccessibleSegments(newCpl: u32): void {
 }
 
 @inline export function linearForWrite(seg: i32, offset: u32, size: u32): u32 {
+  if ((load<u32>(STATE + S_FLAT) & (<u32>0x100 << seg)) && offset <= ~(size - 1)) return offset;
   const a = segAddr(seg);
   if (offset < load<u32>(a + SEG_WRITE_LO) || <u64>offset + <u64>(size - 1) > <u64>load<u32>(a + SEG_WRITE_HI)) {
     segmentFault(seg, offset);
