@@ -13,6 +13,7 @@
  * the same run.
  */
 import { pauseForHost, type RunnableVm, type RunResult } from './run-loop.ts';
+import type { IdleWake } from '../machine/idle-wake.ts';
 
 export interface ScheduledVm {
   loop: RunnableVm;
@@ -27,6 +28,8 @@ export interface MultiRunOptions {
   batchMs?: number;
   /** One slice per VM per round, the host waited for before a round (see above). */
   lockstep?: boolean;
+  /** Ends the host's idle wait early (a network frame arrived from a relay). */
+  wake?: IdleWake;
 }
 
 /** Whether a VM's end fails the run. */
@@ -75,6 +78,6 @@ export async function runMachines(vms: readonly ScheduledVm[], options: MultiRun
     if (Date.now() >= deadline) return finish('timeout');
     const waits = running().map((l) => l.hostWait?.()).filter((w) => w !== undefined);
     if (waits.length) await Promise.all(waits);
-    await pauseForHost(running());
+    await pauseForHost(running(), options.wake);
   }
 }

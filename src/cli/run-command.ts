@@ -28,6 +28,7 @@ import { traceBootToFile, type BootTraceFile } from './trace-boot-option.ts';
 import { connectNodeWebSocket } from './websocket-client-node.ts';
 import { parseRunArgs, type RunOptions } from './run-options.ts';
 import { SessionVm } from './session-vm.ts';
+import { IdleWake } from '../machine/idle-wake.ts';
 
 const EXIT_OK = 0;
 const EXIT_FAILED = 1;
@@ -70,7 +71,8 @@ export async function runCommand(args: string[]): Promise<number> {
     output.endLine();
     console.error(`${several ? '' : '\n'}webhvm: ${several ? `${name}: ` : ''}${m}`);
   };
-  const network = new SwitchRegistry();
+  const wake = new IdleWake();
+  const network = new SwitchRegistry(() => wake.wake());
   const vms: Vm[] = [];
   const closeAll = async () => {
     for (const vm of vms) await vm.built.close();
@@ -156,6 +158,7 @@ export async function runCommand(args: string[]): Promise<number> {
     results = await runMachines(vms.map((vm) => ({ hasPattern: vm.hasPattern, loop: vm.runner })), {
       timeoutSeconds: options.timeoutSeconds,
       lockstep: true,
+      wake,
     });
   } finally {
     process.stdin.off('data', stdinListener);

@@ -5,6 +5,7 @@
  * through their Sessions instead (session-vm.ts). Node-only helpers are not used here.
  */
 import type { Machine, MachineEvent } from '../machine/machine.ts';
+import type { IdleWake } from '../machine/idle-wake.ts';
 
 /**
  * How a VM's run ended. `stopped`: it was still running when the run ended for the other VMs
@@ -116,11 +117,11 @@ export class VmRunLoop implements RunnableVm {
 
 /**
  * Between batches: let the host run (disk reads, stdin). When every VM is idle, first wait for
- * a disk request of one of them to finish, or 10 ms.
+ * a disk request of one of them to finish, a network frame (`wake`), or 10 ms.
  */
-export async function pauseForHost(loops: readonly RunnableVm[]): Promise<void> {
+export async function pauseForHost(loops: readonly RunnableVm[], wake?: IdleWake): Promise<void> {
   if (loops.length && loops.every((l) => l.idle)) {
-    await Promise.race([...loops.map((l) => l.whenMediaIdle()), sleep(10)]);
+    await Promise.race([...loops.map((l) => l.whenMediaIdle()), wake ? wake.sleep(10) : sleep(10)]);
   }
   // Always give timers and I/O callbacks (stdin) a turn, not only promise callbacks.
   await yieldToHost();

@@ -35,6 +35,8 @@ class SwitchPort implements NetworkPort {
 
 export class VirtualSwitch {
   readonly stats: SwitchStats = { forwarded: 0, flooded: 0, dropped: 0 };
+  /** Called after every frame the switch passes on (a host loop sleeping while its guests halt wakes). */
+  onActivity: (() => void) | undefined;
   private readonly ports: SwitchPort[] = [];
   private readonly table = new Map<number, SwitchPort>();
 
@@ -76,6 +78,7 @@ export class VirtualSwitch {
       if (known !== from) {
         this.stats.forwarded++;
         known.onReceive?.(frame);
+        this.onActivity?.();
       }
       return;
     }
@@ -84,6 +87,7 @@ export class VirtualSwitch {
     for (const port of this.ports.slice()) {
       if (port !== from && port.connected) port.onReceive?.(frame);
     }
+    this.onActivity?.();
   }
 }
 
@@ -91,10 +95,14 @@ export class VirtualSwitch {
 export class SwitchRegistry {
   private readonly switches = new Map<string, VirtualSwitch>();
 
+  /** `onActivity` goes to every switch made here (see VirtualSwitch.onActivity). */
+  constructor(protected readonly onActivity?: () => void) {}
+
   bridge(name: string): VirtualSwitch {
     let sw = this.switches.get(name);
     if (!sw) {
       sw = new VirtualSwitch(name);
+      sw.onActivity = this.onActivity;
       this.switches.set(name, sw);
     }
     return sw;

@@ -32,6 +32,7 @@ import { DeterministicRunner, goalFromRequest, runResult } from './deterministic
 import type { RunRequest, RunResult } from './deterministic-api.ts';
 import { withImageUrls } from './image-url-resolver.ts';
 import { RingLink } from './ring-link.ts';
+import { IdleWake } from '../machine/idle-wake.ts';
 import type {
   CreateRequest, CreateResult, FrameInfo, KeyEvent, MachineApi, MachineListener, MachineStatus,
   MediaInput, PowerState, SharedVideoMemory,
@@ -72,8 +73,6 @@ function yieldToEventLoop(): Promise<void> {
   });
 }
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
-
 export class MachineSession implements MachineApi {
   private machine: Machine | undefined;
   private config: DomainConfig | undefined;
@@ -83,7 +82,9 @@ export class MachineSession implements MachineApi {
   private readonly counters: BlockCounters = { reads: 0, writes: 0 };
   private network = new SwitchRegistry();
   /** Links the bridges to other tabs; one tab's gateway answers per bridge (tab-network.ts). */
-  private readonly tabNetwork = new TabNetwork({ note: (message) => this.listener?.note(message) });
+  /** The run loop's sleep while the guest is halted; a frame from another tab or a relay ends it. */
+  private readonly idleWake = new IdleWake();
+  private readonly tabNetwork = new TabNetwork({ note: (message) => this.listener?.note(message), onActivity: () => this.idleWake.wake() });
   /** Writable disks' overlays, kept in this browser (OPFS or IndexedDB). */
   private readonly disks: DiskOverlays;
   private readonly snapshots = new SnapshotShelf();
@@ -286,7 +287,7 @@ export class MachineSession implements MachineApi {
       if (token !== this.runToken) return;
       if (allHalted(m)) {
         const delay = Math.min(m.nextEventDelayMs(), IDLE_SLEEP_MS);
-        await (delay >= 1 ? sleep(delay) : yieldToEventLoop());
+        await (delay >= 1 ? this.idleWake.sleep(delay) : yieldToEventLoop());
       } else {
         await yieldToEventLoop();
       }

@@ -34,6 +34,8 @@ export interface TabNetworkOptions {
   link?: (sw: VirtualSwitch) => BroadcastChannelLink;
   /** Told what happens (which tab's gateway answers, relay status). */
   note?: (message: string) => void;
+  /** Called after every frame a switch passes on (wakes the worker's idle sleep). */
+  onActivity?: () => void;
 }
 
 /** A port that passes frames both ways only while `open()` says so. */
@@ -60,13 +62,14 @@ class TabBridge extends VirtualSwitch {
 
 class TabSwitchRegistry extends SwitchRegistry {
   private readonly bridges = new Map<string, TabBridge>();
-  constructor(private readonly made: (sw: TabBridge) => void) {
-    super();
+  constructor(private readonly made: (sw: TabBridge) => void, onActivity?: () => void) {
+    super(onActivity);
   }
   override bridge(name: string): TabBridge {
     let sw = this.bridges.get(name);
     if (!sw) {
       sw = new TabBridge(name);
+      sw.onActivity = this.onActivity;
       this.bridges.set(name, sw);
       this.made(sw);
     }
@@ -100,7 +103,7 @@ export class TabNetwork {
       this.links.push(this.options.link ? this.options.link(sw) : new BroadcastChannelLink(sw));
       if (sw.gatewayAnswers) this.plugRelay(registry, sw.name);
       void this.claim(sw.name);
-    });
+    }, this.options.onActivity);
     this.registry = registry;
     return registry;
   }

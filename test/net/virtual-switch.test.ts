@@ -19,6 +19,18 @@ function network() {
 }
 
 describe('VirtualSwitch', () => {
+  it('tells onActivity of every frame it passes on, not of the ones it drops', () => {
+    const registry = new SwitchRegistry(() => activity++);
+    let activity = 0;
+    const sw = registry.bridge('xenbr1');
+    const a = sw.connect('a');
+    sw.connect('b');
+    a.send(buildEthernet(BROADCAST_MAC, A, 0x88b5, new Uint8Array([1])));
+    a.send(new Uint8Array(6)); // a runt: dropped
+    expect(activity).toBe(1);
+    expect(sw.stats.dropped).toBe(1);
+  });
+
   it('floods unknown unicast and broadcast, never back to the sender', () => {
     const { ports, got, frame, sw } = network();
     ports.a.send(frame(B, A, 1));
