@@ -49,10 +49,13 @@ export class SessionVm implements RunnableVm {
     return this.options.saveAt !== undefined && !this.saved;
   }
 
-  /** Halted with nothing scheduled (or, in real time, halted until the host clock reaches a timer). */
+  /**
+   * Halted with nothing scheduled (or, in real time, halted with no interrupt to take until the
+   * host clock reaches a timer: a frame another VM just sent makes it busy again).
+   */
   get idle(): boolean {
     const m = this.machine;
-    return m.idle || (m.setup.hostClockMs !== undefined && m.cpu.halted && m.nextEventDelayMs() > 0);
+    return m.idle || (m.setup.hostClockMs !== undefined && m.allVcpusHalted && m.nextEventDelayMs() > 0);
   }
 
   whenMediaIdle(): Promise<void> {

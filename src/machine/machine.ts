@@ -667,6 +667,11 @@ export class Machine {
   }
 
   /** True when the CPU is halted waiting for an interrupt that only asynchronous I/O can bring. */
+  /** No vCPU has work: each is halted (or waits for start-up) with no interrupt it can take. */
+  get allVcpusHalted(): boolean {
+    return !this.vcpuScheduler.anyRunnable();
+  }
+
   get idle(): boolean {
     if (this.mediaGate?.stalled) return true;
     const halted = this.cpu.vcpuCount > 1 ? !this.vcpuScheduler.anyRunnable() : this.cpu.halted;

@@ -273,7 +273,7 @@ export class MachineSession implements MachineApi {
           this.rings?.drainInput();
           this.feedKeyboard(m);
           event = m.runSlice();
-          if (event || allHalted(m)) break;
+          if (event || m.allVcpusHalted) break;
         } while (this.hostClockMs() < batchEnd);
       } catch (e) {
         this.flushSerial();
@@ -285,7 +285,7 @@ export class MachineSession implements MachineApi {
       this.measure(m);
       if (event) this.handleEvent(event);
       if (token !== this.runToken) return;
-      if (allHalted(m)) {
+      if (m.allVcpusHalted) {
         const delay = Math.min(m.nextEventDelayMs(), IDLE_SLEEP_MS);
         await (delay >= 1 ? this.idleWake.sleep(delay) : yieldToEventLoop());
       } else {
@@ -635,8 +635,3 @@ function sourceName(media: MediaInput): string {
   return media.url;
 }
 
-/** Every vCPU is halted (or waiting for start-up) with nothing to take: the loop may sleep. */
-function allHalted(m: Machine): boolean {
-  for (let i = 0; i < m.cpu.vcpuCount; i++) if (m.cpu.runnable(i)) return false;
-  return true;
-}
