@@ -89,6 +89,9 @@ export async function networkWebhvm(params: NetworkBenchParams = DEFAULT_PARAMS,
         return loop.idle;
       },
       whenMediaIdle: () => loop.whenMediaIdle(),
+      // Virtual time: the two guests' clocks are kept together, as `webhvm run` keeps them.
+      guestTimeNs: () => (realTime ? undefined : guest.machine.clock.now()),
+      limitGuestTime: (ns) => { guest.machine.timeLimitNs = ns; },
       runBatch(ms) {
         const result = loop.runBatch(ms);
         const now = performance.now();
@@ -104,7 +107,7 @@ export async function networkWebhvm(params: NetworkBenchParams = DEFAULT_PARAMS,
     };
   };
   try {
-    const results = await runMachines(guests.map((g) => ({ loop: driven(g), hasPattern: true })), { timeoutSeconds: timeoutMs / 1000 });
+    const results = await runMachines(guests.map((g) => ({ loop: driven(g), hasPattern: true })), { timeoutSeconds: timeoutMs / 1000, lockstep: !realTime });
     if (script.failure) throw new Error(`${side}: ${script.failure}`);
     if (!script.done) {
       throw new Error(`${side} network bench ended (${results.map((r) => r.event).join(', ')}) at: ${script.stage}\n` +

@@ -10,10 +10,16 @@
  * about `batchMs` of host time passed; a VM that waits for the host (late disk data, a snapshot
  * being written) is waited for before the next round. So the interleaving of the VMs depends on
  * their guest work only, never on the host's speed: with deterministic machines, two runs are
- * the same run.
+ * the same run. VMs in virtual time are also kept within GUEST_TIME_STEP_NS of guest time of
+ * each other (none runs past the slowest one's time plus that step), so a frame one sends
+ * reaches the others at about the same guest time, as on a real network; otherwise a halted VM
+ * would skip ahead through its timers while the others work, and see round trips of seconds.
  */
 import { pauseForHost, type RunnableVm, type RunResult } from './run-loop.ts';
 import type { IdleWake } from '../machine/idle-wake.ts';
+
+/** How far (ns of guest time) a VM in virtual time may run ahead of the slowest one, in lockstep. */
+export const GUEST_TIME_STEP_NS = 1_000_000;
 
 export interface ScheduledVm {
   loop: RunnableVm;
@@ -56,6 +62,7 @@ export async function runMachines(vms: readonly ScheduledVm[], options: MultiRun
     const turnEnd = Date.now() + batchMs;
     let ended = false;
     do {
+      if (lockstep) limitGuestTimes(running());
       for (let i = 0; i < vms.length && !ended; i++) {
         if (!alive[i]) continue;
         const result = vms[i].loop.runBatch(lockstep ? 0 : batchMs);
@@ -80,4 +87,12 @@ export async function runMachines(vms: readonly ScheduledVm[], options: MultiRun
     if (waits.length) await Promise.all(waits);
     await pauseForHost(running(), options.wake);
   }
+}
+
+/** Lockstep in virtual time: no VM runs past the slowest one's guest time plus one step. */
+function limitGuestTimes(loops: readonly RunnableVm[]): void {
+  const timed = loops.filter((l) => l.guestTimeNs?.() !== undefined);
+  if (timed.length < 2) return;
+  const horizon = Math.min(...timed.map((l) => l.guestTimeNs!()!)) + GUEST_TIME_STEP_NS;
+  for (const l of timed) l.limitGuestTime?.(horizon);
 }

@@ -48,6 +48,10 @@ export interface RunnableVm {
   whenMediaIdle(): Promise<void>;
   /** What the VM's next batch must wait for on the host (late disk data, a snapshot being written), if anything. */
   hostWait?(): Promise<void> | undefined;
+  /** Guest time (ns) of a VM in virtual time; undefined when its guest time follows the host clock. */
+  guestTimeNs?(): number | undefined;
+  /** Virtual time: the VM's guest time goes no further than `ns` until told otherwise. */
+  limitGuestTime?(ns: number): void;
 }
 
 /** One VM's run: batches of slices, the --until check and the power policies between them. */

@@ -62,6 +62,14 @@ export class SessionVm implements RunnableVm {
     return this.machine.whenMediaIdle();
   }
 
+  guestTimeNs(): number | undefined {
+    return this.machine.setup.hostClockMs ? undefined : this.machine.clock.now();
+  }
+
+  limitGuestTime(ns: number): void {
+    this.machine.timeLimitNs = ns;
+  }
+
   /** What the next slice must wait for: late disk data, or the snapshot being written. */
   hostWait(): Promise<void> | undefined {
     if (this.saving) return this.saving;

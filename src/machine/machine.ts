@@ -522,30 +522,46 @@ export class Machine {
     return event;
   }
 
+  /**
+   * Virtual time: guest time does not go past this (ns). A runner with several VMs keeps them
+   * within a small step of each other with it, so what one VM sends another receives at about
+   * the same guest time (see src/cli/multi-run.ts). Not machine state: the runner sets it.
+   */
+  timeLimitNs = Infinity;
+
   private runVirtualTimeSlice(maxInstructions: number): void {
     if (this.mediaGate?.stalled) return; // guest time waits for late disk data
+    if (this.clock.now() >= this.timeLimitNs) return; // the other VMs catch up first
     if (this.cpu.vcpuCount > 1) {
       this.runVirtualTimeRounds(maxInstructions);
       return;
     }
-    const now = this.clock.now();
-    const next = this.clock.nextEventTime();
-    const untilEvent = Math.ceil((next - now) / this.nsPerInstruction);
-    const budget = Math.max(1, Math.min(maxInstructions, Number.isFinite(untilEvent) ? untilEvent : maxInstructions));
+    const budget = this.instructionsUntilEvent(maxInstructions);
     const reason = this.cpu.run(budget);
     this.syncVirtualClock();
     if (reason === StopReason.Reset) this.requestEvent('triple-fault');
-    if (reason === StopReason.Halt && !this.pendingEvent) {
-      // Idle: jump guest time to the next event (an interrupt can only come from one). The TSC
-      // keeps pace with the skipped time, as it does on hardware while the CPU halts.
-      const t = this.clock.nextEventTime();
-      if (Number.isFinite(t)) {
-        this.clock.advanceTo(t);
-        this.clockInstructions = this.cpu.instructions;
-        this.timeOffsetNs = t - Number(this.cpu.instructions) * this.nsPerInstruction;
-        this.syncTscToGuestTime();
-      }
-    }
+    if (reason === StopReason.Halt && !this.pendingEvent) this.skipIdleTime();
+  }
+
+  /** Instructions until the next timer event or the time limit (at least 1, at most `max`). */
+  private instructionsUntilEvent(max: number): number {
+    const next = Math.min(this.clock.nextEventTime(), this.timeLimitNs);
+    const n = Math.ceil((next - this.clock.now()) / this.nsPerInstruction);
+    return Math.max(1, Math.min(max, Number.isFinite(n) ? n : max));
+  }
+
+  /**
+   * Every vCPU is halted: jump guest time to the next event (an interrupt can only come from
+   * one), or to the time limit if that comes first. The TSC keeps pace with the skipped time, as
+   * it does on hardware while the CPU halts.
+   */
+  private skipIdleTime(): void {
+    const t = Math.min(this.clock.nextEventTime(), this.timeLimitNs);
+    if (!Number.isFinite(t)) return;
+    this.clock.advanceTo(t);
+    this.clockInstructions = this.cpu.totalInstructions;
+    this.timeOffsetNs = t - Number(this.clockInstructions) * this.nsPerInstruction;
+    this.syncTscToGuestTime();
   }
 
   /**
@@ -556,30 +572,24 @@ export class Machine {
   private runVirtualTimeRounds(maxInstructions: number): void {
     const start = this.cpu.totalInstructions;
     const untilEvent = () => {
-      const n = Math.ceil((this.clock.nextEventTime() - this.clock.now()) / this.nsPerInstruction);
+      const n = Math.ceil((Math.min(this.clock.nextEventTime(), this.timeLimitNs) - this.clock.now()) / this.nsPerInstruction);
       return Number.isFinite(n) ? n : maxInstructions;
     };
     const afterTurn = (_vcpu: number, reason: StopReason) => {
       this.syncVirtualClock();
       if (reason === StopReason.Reset) this.requestEvent('triple-fault');
-      return !this.pendingEvent && !this.mediaGate?.stalled;
+      return !this.pendingEvent && !this.mediaGate?.stalled && this.clock.now() < this.timeLimitNs;
     };
     for (;;) {
       const turns = this.vcpuScheduler.runRound(untilEvent, afterTurn);
       if (this.pendingEvent || this.mediaGate?.stalled) return;
       if (turns === 0) {
-        const t = this.clock.nextEventTime();
-        if (Number.isFinite(t)) {
-          this.clock.advanceTo(t);
-          this.clockInstructions = this.cpu.totalInstructions;
-          this.timeOffsetNs = t - Number(this.clockInstructions) * this.nsPerInstruction;
-          this.syncTscToGuestTime();
-        }
+        this.skipIdleTime();
         return;
       }
       // Guest time follows the sum of all vCPUs' instructions; each TSC only its own.
       this.syncTscToGuestTime();
-      if (Number(this.cpu.totalInstructions - start) >= maxInstructions) return;
+      if (Number(this.cpu.totalInstructions - start) >= maxInstructions || this.clock.now() >= this.timeLimitNs) return;
     }
   }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { endFails, runMachines } from '../../src/cli/multi-run.ts';
+import { endFails, GUEST_TIME_STEP_NS, runMachines } from '../../src/cli/multi-run.ts';
 import type { RunnableVm, RunResult } from '../../src/cli/run-loop.ts';
 
 /** A VM that ends with `end` after `batches` batches (never, without one), logging its turns. */
@@ -17,7 +17,35 @@ function fakeVm(name: string, turns: string[], batches = Infinity, end?: RunResu
   };
 }
 
+/** A VM in virtual time whose every slice would move its guest time on by `stepNs`, up to its limit. */
+function timedVm(stepNs: number, slices: number, log: number[][]): RunnableVm & { time: number } {
+  let limit = Infinity;
+  let ran = 0;
+  return {
+    time: 0,
+    idle: false,
+    whenMediaIdle: () => Promise.resolve(),
+    guestTimeNs() { return this.time; },
+    limitGuestTime(ns: number) { limit = ns; },
+    runBatch() {
+      this.time = Math.min(limit, this.time + stepNs);
+      log.push([this.time]);
+      return ++ran >= slices ? { event: 'matched' } : undefined;
+    },
+  };
+}
+
 describe('runMachines', () => {
+  it('in lockstep keeps VMs in virtual time within one step of guest time of each other', async () => {
+    const log: number[][] = [];
+    const skipper = timedVm(4_000_000, 400, log); // halted: jumps 4 ms to its next timer per slice
+    const worker = timedVm(100_000, 400, log); // busy: 0.1 ms per slice
+    await runMachines([{ loop: skipper, hasPattern: true }, { loop: worker, hasPattern: true }], { timeoutSeconds: 10, lockstep: true });
+    expect(worker.time).toBe(400 * 100_000);
+    expect(skipper.time - worker.time).toBeLessThanOrEqual(GUEST_TIME_STEP_NS + 100_000);
+    expect(skipper.time).toBeGreaterThan(worker.time);
+  });
+
   it('gives the VMs turns in order and ends when every pattern matched', async () => {
     const turns: string[] = [];
     const a = fakeVm('a', turns, 2, { event: 'matched' });
