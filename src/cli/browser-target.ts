@@ -19,6 +19,7 @@ interface PageMachine {
   input(action: InputAction): Promise<void>;
   fingerprint(): Promise<string | null>;
   screenshotPng(): Promise<Uint8Array | null>;
+  saveSnapshot(): Promise<Uint8Array>;
   status(): Promise<{ pointer: string }>;
   prepareCd(media: { url: string }): Promise<string>;
   serialLog(): Promise<string | null>;
@@ -69,24 +70,31 @@ export class BrowserTarget implements ScriptTarget {
   }
 
   async screenshotPng(): Promise<Uint8Array> {
-    // Base64 across the page boundary: a PNG of a large screen is megabytes.
-    const base64 = await this.page.evaluate(async () => {
-      const png = await (window as unknown as PageWindow).webhvm.screenshotPng();
-      if (!png) return null;
-      let text = '';
-      for (let i = 0; i < png.length; i += 0x8000) text += String.fromCharCode(...png.subarray(i, i + 0x8000));
-      return btoa(text);
-    });
-    if (base64 === null) throw new Error('the page has no machine to take a screenshot of');
-    return new Uint8Array(Buffer.from(base64, 'base64'));
+    const png = await this.bytesFromPage('screenshot');
+    if (png === null) throw new Error('the page has no machine to take a screenshot of');
+    return png;
   }
 
   async hasTablet(): Promise<boolean> {
     return (await this.page.evaluate(() => (window as unknown as PageWindow).webhvm.status())).pointer === 'tablet';
   }
 
+  /** The page saves the machine as the runner does (the same file format, the serial record along). */
   async snapshot(): Promise<Uint8Array> {
-    throw new Error('snapshot steps are not available with --browser (run the script without --browser to save snapshots)');
+    return (await this.bytesFromPage('snapshot'))!;
+  }
+
+  /** Bytes the page makes, in base64 across the page boundary (a PNG or a snapshot is megabytes). */
+  private async bytesFromPage(what: 'screenshot' | 'snapshot'): Promise<Uint8Array | null> {
+    const base64 = await this.page.evaluate(async (kind) => {
+      const api = (window as unknown as PageWindow).webhvm;
+      const bytes = kind === 'screenshot' ? await api.screenshotPng() : await api.saveSnapshot();
+      if (!bytes) return null;
+      let text = '';
+      for (let i = 0; i < bytes.length; i += 0x8000) text += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+      return btoa(text);
+    }, what);
+    return base64 === null ? null : new Uint8Array(Buffer.from(base64, 'base64'));
   }
 
   async prepareMedia(name: string): Promise<string> {

@@ -16,9 +16,9 @@ const FINGERPRINT = /^fingerprint: (insns=\d+ serial=[0-9a-f]{16} screen=[0-9a-f
 
 const suite = chromiumRunnable() ? describe : describe.skip;
 
-function webhvmTest(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+function webhvmTest(args: string[], command = 'test'): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [join(ROOT, 'bin/webhvm.js'), 'test', ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [join(ROOT, 'bin/webhvm.js'), command, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
@@ -57,20 +57,26 @@ suite('webhvm test --browser', () => {
     expect(fields).toBeDefined();
 
     // The browser run must reproduce every field, or its fingerprint step fails.
-    writeFileSync(join(dir, 'browser.script'), `config default-guest.cfg\ntimeout 120\nwait serial ${DONE}\nscreenshot browser.png\nfingerprint ${fields}\n`);
+    // A snapshot part-way, from the page, in the runner's file format.
+    writeFileSync(join(dir, 'browser.script'), `config default-guest.cfg\ntimeout 120\nwait serial Windows\nsnapshot mid.snap\nwait serial ${DONE}\nscreenshot browser.png\nfingerprint ${fields}\n`);
     const junit = join(dir, 'browser.xml');
     const browser = await webhvmTest([join(dir, 'browser.script'), '--browser', '--dist', dist, '--junit', junit]);
     expect(browser.code, browser.stdout + browser.stderr).toBe(0);
     expect(browser.stderr).toMatch(/default-guest in headless Chromium/);
     expect(browser.stdout).toContain(`fingerprint: ${fields}`);
-    expect(browser.stdout).toContain('webhvm test: browser.script: 3 of 3 steps passed');
+    expect(browser.stdout).toContain('webhvm test: browser.script: 5 of 5 steps passed');
     const report = readFileSync(junit, 'utf8');
-    expect(report).toMatch(/<testsuite name="browser\.script" tests="3" failures="0" skipped="0"/);
-    expect(report).toContain(`name="3: wait serial ${DONE}"`);
+    expect(report).toMatch(/<testsuite name="browser\.script" tests="5" failures="0" skipped="0"/);
+    expect(report).toContain(`name="5: wait serial ${DONE}"`);
     expect(report).toContain(DONE); // the serial log in system-out
     const png = readFileSync(join(dir, 'browser.png'));
     expect(png.subarray(1, 4).toString()).toBe('PNG');
     expect(png.equals(readFileSync(join(dir, 'node.png')))).toBe(true);
+
+    // The page's snapshot restored by the Node runner goes on to the same fingerprint.
+    const restored = await webhvmTest([join(dir, 'default-guest.cfg'), '--deterministic', '--restore', join(dir, 'mid.snap'), '--until', DONE, '--timeout', '120'], 'run');
+    expect(restored.code, restored.stdout + restored.stderr).toBe(0);
+    expect(restored.stdout + restored.stderr).toContain(`fingerprint: ${fields}`);
   }, 600_000);
 
   it('a failing step gives exit status 1, a JUnit failure and failure.png, serial.log and input.log', async () => {
