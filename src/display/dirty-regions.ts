@@ -8,8 +8,8 @@
  */
 import type { VgaChanges } from '../devices/vga-change-log.ts';
 import type { VgaDisplayState } from '../devices/vga-display-state.ts';
-import { fontBase, lineCompare, planeAddress, rowStride, scanoutKind, startAddress, textGeometry } from './vga-geometry.ts';
-import { type ClipRect, frameSize, graphicsGeometry, textBlinkPhases } from './vga-render.ts';
+import { fontBase, planeAddress, scanoutKind, textGeometry } from './vga-geometry.ts';
+import { type ClipRect, frameSize, graphicsGeometry, graphicsLineSource, textBlinkPhases } from './vga-render.ts';
 
 /** Everything, or a list of rectangles (possibly empty: nothing to do). */
 export type DirtyRegions = { full: true } | { full: false; rects: ClipRect[] };
@@ -142,25 +142,13 @@ function graphicsRegions(state: VgaDisplayState, changes: VgaChanges, vram: Uint
   if (!blocks) return NOTHING;
   const g = graphicsGeometry(state);
   const crtc = state.crtc;
-  const doubleScan = crtc[9] & 0x80 ? 2 : 1;
-  const maxScan = (crtc[9] & 0x1f) + 1;
-  const compare = lineCompare(crtc);
-  const start = startAddress(crtc);
-  const stride = rowStride(crtc);
   const planes = vram.length >> 2;
   const clocks = Math.min(g.charClocks, Math.ceil(size.width / (g.mode256 ? 4 : 8)));
   // The same walk as the renderer: which plane offsets each output line reads.
   return bands(size, (y) => {
-    let scanLine = y * g.linesPerOutput;
-    let base = start;
-    if (scanLine > compare) {
-      scanLine -= compare + 1;
-      base = 0;
-    }
-    const row = Math.floor(scanLine / (doubleScan * maxScan));
-    const rowScan = Math.floor(scanLine / doubleScan) % maxScan;
+    const { lineStart, rowScan } = graphicsLineSource(crtc, g.linesPerOutput, y);
     for (let k = 0; k < clocks; k++) {
-      const address = planeAddress(crtc, (base + row * stride + k) & 0xffff, rowScan) % planes;
+      const address = planeAddress(crtc, (lineStart + k) & 0xffff, rowScan) % planes;
       if (blocks.has(address)) return true;
     }
     return false;

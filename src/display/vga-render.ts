@@ -238,17 +238,31 @@ function graphicsSize(state: VgaDisplayState): { width: number; height: number }
   return { width: g.width, height: g.height };
 }
 
+/**
+ * Where graphics output line `y` reads video memory: the CRTC address of its first character
+ * clock and its row scan, with double scanning, the character height and the split screen (line
+ * compare restarts at address 0) applied.
+ */
+export function graphicsLineSource(crtc: Uint8Array, linesPerOutput: number, y: number): { lineStart: number; rowScan: number } {
+  const doubleScan = crtc[9] & 0x80 ? 2 : 1;
+  const maxScan = (crtc[9] & 0x1f) + 1;
+  const compare = lineCompare(crtc);
+  let scanLine = y * linesPerOutput;
+  let base = startAddress(crtc);
+  if (scanLine > compare) {
+    scanLine -= compare + 1;
+    base = 0;
+  }
+  const row = Math.floor(scanLine / (doubleScan * maxScan));
+  return { lineStart: base + row * rowStride(crtc), rowScan: Math.floor(scanLine / doubleScan) % maxScan };
+}
+
 function renderGraphics(state: VgaDisplayState, vram: Uint8Array, out?: Uint8ClampedArray, clip?: ClipRect): Frame {
   const g = graphicsGeometry(state);
   const { frame, pixels } = allocate(g.width, g.height, out);
   const dac = dacPalette(state);
   const colors = attributePalette(state, dac);
   const crtc = state.crtc;
-  const doubleScan = crtc[9] & 0x80 ? 2 : 1;
-  const maxScan = (crtc[9] & 0x1f) + 1;
-  const compare = lineCompare(crtc);
-  const start = startAddress(crtc);
-  const stride = rowStride(crtc);
   const planeEnable = state.attribute[0x12] & 0x0f;
   const dacMask = state.dacMask;
   const words = planeWords(vram);
@@ -256,17 +270,10 @@ function renderGraphics(state: VgaDisplayState, vram: Uint8Array, out?: Uint8Cla
   const lines = lineRange(frame.height, clip);
 
   for (let y = lines.from; y < lines.to; y++) {
-    let scanLine = y * g.linesPerOutput;
-    let base = start;
-    if (scanLine > compare) {
-      scanLine -= compare + 1;
-      base = 0;
-    }
-    const row = Math.floor(scanLine / (doubleScan * maxScan));
-    const rowScan = Math.floor(scanLine / doubleScan) % maxScan;
+    const { lineStart, rowScan } = graphicsLineSource(crtc, g.linesPerOutput, y);
     let p = y * frame.width;
     for (let k = 0; k < clocks; k++) {
-      const address = planeAddress(crtc, (base + row * stride + k) & 0xffff, rowScan);
+      const address = planeAddress(crtc, (lineStart + k) & 0xffff, rowScan);
       const latch = words[address % words.length];
       if (g.mode256) {
         for (let plane = 0; plane < 4; plane++) pixels[p++] = dac[(latch >>> (plane * 8)) & dacMask];
