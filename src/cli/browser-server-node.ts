@@ -5,21 +5,10 @@
  * page reads images lazily). Nothing else on the host is served; it listens on 127.0.0.1 only.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { createReadStream, existsSync, statSync } from 'node:fs';
-import { basename, extname, join, normalize, sep } from 'node:path';
+import { basename, join, normalize, sep } from 'node:path';
 import type { AddressInfo } from 'node:net';
+import { ISOLATION_HEADERS, serveFile } from './serve-file-node.ts';
 
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript',
-  '.css': 'text/css',
-  '.wasm': 'application/wasm',
-  '.json': 'application/json',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-};
-
-const ISOLATION = { 'Cross-Origin-Opener-Policy': 'same-origin', 'Cross-Origin-Embedder-Policy': 'require-corp' };
 
 export interface BrowserServer {
   /** http://127.0.0.1:PORT/ */
@@ -47,27 +36,7 @@ export async function serveForBrowser(distDir: string): Promise<BrowserServer> {
       const inDist = normalize(join(distDir, path.endsWith('/') ? `${path}index.html` : path));
       if (inDist.startsWith(normalize(distDir) + sep)) file = inDist;
     }
-    if (!file || !existsSync(file) || !statSync(file).isFile()) {
-      res.writeHead(404, ISOLATION).end('not found');
-      return;
-    }
-    const size = statSync(file).size;
-    const headers = { 'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream', 'Accept-Ranges': 'bytes', ...ISOLATION };
-    const range = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? '');
-    if (range) {
-      const start = Number(range[1]);
-      const end = Math.min(size - 1, range[2] ? Number(range[2]) : size - 1);
-      if (start > end) {
-        res.writeHead(416, { ...ISOLATION, 'Content-Range': `bytes */${size}` }).end();
-        return;
-      }
-      res.writeHead(206, { ...headers, 'Content-Length': end - start + 1, 'Content-Range': `bytes ${start}-${end}/${size}` });
-      createReadStream(file, { start, end }).pipe(res);
-      return;
-    }
-    res.writeHead(200, { ...headers, 'Content-Length': size });
-    if (req.method === 'HEAD') res.end();
-    else createReadStream(file).pipe(res);
+    serveFile(req, res, file, ISOLATION_HEADERS);
   }
   const port = await new Promise<number>((resolve, reject) => {
     server.once('error', reject);

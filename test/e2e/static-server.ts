@@ -4,23 +4,9 @@
  * the guest images, with Range support, so the page can fetch images by URL.
  */
 import { createServer, type Server } from 'node:http';
-import { createReadStream, existsSync, statSync } from 'node:fs';
-import { extname, join, normalize, sep } from 'node:path';
+import { join, normalize, sep } from 'node:path';
 import type { AddressInfo } from 'node:net';
-
-const TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript',
-  '.css': 'text/css',
-  '.wasm': 'application/wasm',
-  '.json': 'application/json',
-  '.cfg': 'text/plain; charset=utf-8',
-};
-
-export const ISOLATION_HEADERS = {
-  'Cross-Origin-Opener-Policy': 'same-origin',
-  'Cross-Origin-Embedder-Policy': 'require-corp',
-};
+import { ISOLATION_HEADERS, serveFile } from '../../src/cli/serve-file-node.ts';
 
 export interface StaticServer {
   url: string;
@@ -36,31 +22,7 @@ export function serveStatic(root: string, mediaRoot: string, options: { isolated
     if (path.startsWith('/media/')) path = path.slice('/media'.length);
     if (path.endsWith('/')) path += 'index.html';
     const file = normalize(join(base, path));
-    if (!file.startsWith(normalize(base) + sep) || !existsSync(file) || !statSync(file).isFile()) {
-      res.writeHead(404).end('not found');
-      return;
-    }
-    const size = statSync(file).size;
-    const headers: Record<string, string | number> = {
-      'Content-Type': TYPES[extname(file)] ?? 'application/octet-stream',
-      'Accept-Ranges': 'bytes',
-      ...(options.isolated === false ? {} : ISOLATION_HEADERS),
-    };
-    const range = /^bytes=(\d+)-(\d*)$/.exec(req.headers.range ?? '');
-    if (range) {
-      const start = Number(range[1]);
-      const end = Math.min(size - 1, range[2] ? Number(range[2]) : size - 1);
-      if (start > end) {
-        res.writeHead(416, { 'Content-Range': `bytes */${size}` }).end();
-        return;
-      }
-      res.writeHead(206, { ...headers, 'Content-Length': end - start + 1, 'Content-Range': `bytes ${start}-${end}/${size}` });
-      createReadStream(file, { start, end }).pipe(res);
-      return;
-    }
-    res.writeHead(200, { ...headers, 'Content-Length': size });
-    if (req.method === 'HEAD') res.end();
-    else createReadStream(file).pipe(res);
+    serveFile(req, res, file.startsWith(normalize(base) + sep) ? file : undefined, options.isolated === false ? {} : ISOLATION_HEADERS);
   });
   return new Promise((resolve) => {
     server.listen(0, '127.0.0.1', () => {
