@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { chromiumRunnable, startPageHarness, type PageHarness, ROOT } from './page-harness.ts';
+import { chromiumRunnable, startPageHarness, type PageHarness, ROOT, waitFor } from './page-harness.ts';
 
 type Automation = {
   serialText(): string;
@@ -20,16 +20,6 @@ interface PaintStats {
 }
 
 const suite = chromiumRunnable() ? describe : describe.skip;
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false | null>, timeoutMs: number): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 const screenText = (page: Page) => page.evaluate(() => (window as unknown as { webhvm: Automation }).webhvm.screenText());
 const paintStats = (page: Page) => page.evaluate(() => (window as unknown as { webhvm: { paintStats(): PaintStats } }).webhvm.paintStats());

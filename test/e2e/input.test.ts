@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { imagesAvailable, IMAGES } from '../boot/boot-helpers.ts';
-import { chromiumRunnable, startPageHarness, type PageHarness } from './page-harness.ts';
+import { chromiumRunnable, startPageHarness, type PageHarness, waitFor } from './page-harness.ts';
 
 const MARKER = 'WEBHVM-GUEST-READY';
 /** A Linux boot in the page on a busy 2-core machine can take many minutes. */
@@ -29,19 +29,6 @@ const BOOT_MS = 20 * 60_000;
 const suite = chromiumRunnable() ? describe : describe.skip;
 
 type Automation = { serialText(): string; [name: string]: (...args: never[]) => unknown };
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false | null>, timeoutMs: number, page?: Page): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (Date.now() > end) {
-      const tail = page ? await page.evaluate(() => (window as unknown as { webhvm: Automation }).webhvm?.serialText().slice(-1500)).catch(() => '') : '';
-      throw new Error(`timed out waiting for ${what}; serial tail:\n${tail}`);
-    }
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
 
 const serial = (page: Page) => page.evaluate(() => (window as unknown as { webhvm: Automation }).webhvm.serialText());
 const waitSerial = (page: Page, pattern: RegExp, after: number, timeoutMs = 120_000) =>

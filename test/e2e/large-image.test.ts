@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
-import { chromiumRunnable, ROOT, startPageHarness, type PageHarness } from './page-harness.ts';
+import { chromiumRunnable, ROOT, startPageHarness, type PageHarness, waitFor } from './page-harness.ts';
 
 const IMAGE_BYTES = 4 * 1024 ** 3;
 /** The most the page's JS heap may grow while the machine runs with the image: 1/64 of its size. */
@@ -20,16 +20,6 @@ type Status = { power: string; name: string; diskReads: number; bootPath: string
 /** The page's automation object, as far as this test uses it (page.test.ts declares the global). */
 type Hvm = { serialText(): string; status(): Promise<Status>; powerOff(): Promise<void> };
 type HvmWindow = { webhvm?: Hvm };
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false>, timeoutMs: number): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
 
 suite('a 4 GiB disk image in the page', () => {
   let dir: string;

@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { serveStatic, type StaticServer } from './static-server.ts';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -51,5 +51,24 @@ export async function startPageHarness(mediaRoot: string, extraArgs: string[] = 
     await server?.close();
     rmSync(outDir, { recursive: true, force: true });
     throw e;
+  }
+}
+
+/**
+ * Polls `probe` every `intervalMs` until it gives something truthy; on timeout the error names
+ * `what` and, given the page, the tail of its serial terminal.
+ */
+export async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false | null>, timeoutMs: number, page?: Page, intervalMs = 500): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await probe();
+    if (v) return v;
+    if (Date.now() > end) {
+      const tail = page
+        ? await page.evaluate(() => (window as unknown as { webhvm?: { serialText(): string } }).webhvm?.serialText().slice(-1500)).catch(() => '')
+        : '';
+      throw new Error(`timed out waiting for ${what}${page ? `; serial tail:\n${tail}` : ''}`);
+    }
+    await new Promise((r) => setTimeout(r, intervalMs));
   }
 }

@@ -15,6 +15,7 @@ import { imagesAvailable, IMAGES } from '../boot/boot-helpers.ts';
 import { keyForCharacter } from '../../web/text-keys.ts';
 import { containedRect } from '../../web/display-geometry.ts';
 import { serveStatic, type StaticServer } from './static-server.ts';
+import { waitFor } from './page-harness.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const CHROMIUM = '/usr/bin/chromium';
@@ -37,19 +38,6 @@ type Automation = {
 declare global {
   interface Window {
     webhvm: Automation;
-  }
-}
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false | null>, timeoutMs: number, page?: Page): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (Date.now() > end) {
-      const tail = page ? await page.evaluate(() => window.webhvm?.serialText().slice(-1500)).catch(() => '') : '';
-      throw new Error(`timed out waiting for ${what}; serial tail:\n${tail}`);
-    }
-    await new Promise((r) => setTimeout(r, 500));
   }
 }
 

@@ -15,7 +15,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { imagesAvailable, image } from '../boot/boot-helpers.ts';
-import { chromiumRunnable, ROOT, startPageHarness, type PageHarness } from './page-harness.ts';
+import { chromiumRunnable, ROOT, startPageHarness, type PageHarness, waitFor } from './page-harness.ts';
 
 const MARKER = 'WEBHVM-GUEST-READY';
 const DONE = 'WEBHVM-DEFAULT-GUEST-DONE';
@@ -38,19 +38,6 @@ type HvmWindow = { webhvm: Hvm };
 
 const suite = chromiumRunnable() && imagesAvailable('linux-hd.img') ? describe : describe.skip;
 const sha = (bytes: Uint8Array) => createHash('sha256').update(bytes).digest('hex');
-
-async function waitFor<T>(what: string, probe: () => Promise<T | undefined | false | null>, timeoutMs: number, page?: Page): Promise<T> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const v = await probe();
-    if (v) return v;
-    if (Date.now() > end) {
-      const tail = page ? await page.evaluate(() => (window as unknown as Partial<HvmWindow>).webhvm?.serialText().slice(-1500)).catch(() => '') : '';
-      throw new Error(`timed out waiting for ${what}; serial tail:\n${tail}`);
-    }
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
 
 const serial = (page: Page) => page.evaluate(() => (window as unknown as HvmWindow).webhvm.serialText());
 const waitSerial = (page: Page, pattern: RegExp, after: number, timeoutMs = 120_000) =>
