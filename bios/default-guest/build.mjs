@@ -12,7 +12,9 @@ const output = resolve(process.argv[2] ?? join(root, 'build/default-guest.img'))
 const FLOPPY_BYTES = 1_474_560;
 
 mkdirSync(dirname(output), { recursive: true });
-const temporary = `${output}.tmp`;
+// A file of this process's own, renamed into place: builds running side by side (parallel tests)
+// never see each other's half-written image.
+const temporary = `${output}.${process.pid}.tmp`;
 const nasm = spawnSync('nasm', ['-f', 'bin', '-w+all', '-I', `${here}/`, '-o', temporary, join(here, 'default-guest.asm')], {
   stdio: 'inherit',
 });
