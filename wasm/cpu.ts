@@ -131,50 +131,92 @@ export function run(budget: i32): i32 {
     }
   }
   while (retired < budget) {
-    // Interrupts are taken at instruction boundaries, except right after STI / MOV SS.
-    if (load<u32>(STATE + S_SHADOW)) {
-      store<u32>(STATE + S_SHADOW, 0);
-    } else if (load<u32>(STATE + S_INTR) | load<u32>(STATE + S_NMI_PENDING)) {
-      checkInterrupts();
+    // One test for everything rare at an instruction boundary: an interrupt shadow to end,
+    // a pending INTR or NMI, and TF (single-step).
+    const attention = load<u32>(STATE + S_SHADOW) | load<u32>(STATE + S_INTR) | load<u32>(STATE + S_NMI_PENDING)
+      | (load<u32>(STATE + S_EFLAGS) & TF);
+    if (attention) {
+      reason = stepWithChecks();
+      retired += lastRetired;
+      if (reason != STOP_BUDGET) break;
+      continue;
     }
     store<u32>(STATE + S_PREV_EIP, getEip());
-    const trap = (load<u32>(STATE + S_EFLAGS) & TF) != 0;
     const check = step();
     retired++;
     store<u64>(STATE + S_INSTRUCTIONS, load<u64>(STATE + S_INSTRUCTIONS) + 1);
-    if (extraIterations) {
-      const extra = collectExtraIterations();
-      store<u64>(STATE + S_INSTRUCTIONS, load<u64>(STATE + S_INSTRUCTIONS) + <u64>extra);
-      retired += <i32>extra;
-    }
+    if (extraIterations) retired += countExtraIterations();
     if (check) {
-      if (shadowRequested) {
-        shadowRequested = false;
-        store<u32>(STATE + S_SHADOW, 1);
-      }
-      if (haltRequested) {
-        haltRequested = false;
-        store<u32>(STATE + S_HALTED, 1);
-        reason = STOP_HALT;
-        break;
-      }
-      if (load<u32>(STATE + S_STOP_REQUEST)) {
-        store<u32>(STATE + S_STOP_REQUEST, 0);
-        reason = STOP_REQUESTED;
-        break;
-      }
+      reason = afterStoppingInstruction();
+      if (reason != STOP_BUDGET) break;
     } else if (shadowRequested) {
       shadowRequested = false;
       store<u32>(STATE + S_SHADOW, 1);
     }
-    if (trap && !load<u32>(STATE + S_SHADOW)) {
-      // Single-step trap after the instruction that ran with TF set.
-      store<u32>(STATE + S_DR + 6 * 8, load<u32>(STATE + S_DR + 6 * 8) | 0x4000);
-      store<u32>(STATE + S_PREV_EIP, getEip());
-      deliverEvent(EXC_DB, KIND_EXCEPTION, -1);
-    }
   }
   materializeFlags();
+  return reason;
+}
+
+let lastRetired: i32 = 0;
+
+/** Adds the extra REP iterations the last instruction ran to the counter; returns how many. */
+function countExtraIterations(): i32 {
+  const extra = collectExtraIterations();
+  store<u64>(STATE + S_INSTRUCTIONS, load<u64>(STATE + S_INSTRUCTIONS) + <u64>extra);
+  return <i32>extra;
+}
+
+/** After an instruction that asked for a stop check: shadow, HLT, a device's stop request. */
+function afterStoppingInstruction(): i32 {
+  if (shadowRequested) {
+    shadowRequested = false;
+    store<u32>(STATE + S_SHADOW, 1);
+  }
+  if (haltRequested) {
+    haltRequested = false;
+    store<u32>(STATE + S_HALTED, 1);
+    return STOP_HALT;
+  }
+  if (load<u32>(STATE + S_STOP_REQUEST)) {
+    store<u32>(STATE + S_STOP_REQUEST, 0);
+    return STOP_REQUESTED;
+  }
+  return STOP_BUDGET;
+}
+
+/**
+ * One instruction with the boundary checks run() skips when nothing needs attention: the
+ * shadow, interrupts, the single-step trap. Sets lastRetired; returns why to stop, if so.
+ */
+function stepWithChecks(): i32 {
+  // Interrupts are taken at instruction boundaries, except right after STI / MOV SS.
+  if (load<u32>(STATE + S_SHADOW)) {
+    store<u32>(STATE + S_SHADOW, 0);
+  } else if (load<u32>(STATE + S_INTR) | load<u32>(STATE + S_NMI_PENDING)) {
+    checkInterrupts();
+  }
+  lastRetired = 0;
+  store<u32>(STATE + S_PREV_EIP, getEip());
+  const trap = (load<u32>(STATE + S_EFLAGS) & TF) != 0;
+  const check = step();
+  lastRetired = 1;
+  store<u64>(STATE + S_INSTRUCTIONS, load<u64>(STATE + S_INSTRUCTIONS) + 1);
+  if (extraIterations) lastRetired += countExtraIterations();
+  let reason = STOP_BUDGET;
+  if (check) {
+    reason = afterStoppingInstruction();
+    if (reason != STOP_BUDGET) return reason;
+  } else if (shadowRequested) {
+    shadowRequested = false;
+    store<u32>(STATE + S_SHADOW, 1);
+  }
+  if (trap && !load<u32>(STATE + S_SHADOW)) {
+    // Single-step trap after the instruction that ran with TF set.
+    store<u32>(STATE + S_DR + 6 * 8, load<u32>(STATE + S_DR + 6 * 8) | 0x4000);
+    store<u32>(STATE + S_PREV_EIP, getEip());
+    deliverEvent(EXC_DB, KIND_EXCEPTION, -1);
+  }
   return reason;
 }
 
