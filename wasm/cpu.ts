@@ -9,7 +9,7 @@ import {
   STOP_BUDGET, STOP_HALT, STOP_RESET, STOP_REQUESTED, EXC_DB, EXC_NM, EXC_GP, CR4_PCE,
 } from './layout';
 import { execute, lockAllowed } from './generated/execute';
-import { opsize32, fetch8, resetPrefixes, prefixOpsize, prefixAddrsize, prefixSegment, prefixRep, prefixLock, lockPrefix, repPrefix } from './decode';
+import { opsize32, fetch8, resetPrefixes, prefixOpsize, prefixAddrsize, prefixSegment, prefixRep, prefixLock, lockPrefix, repPrefix, prefixesDirty, markPrefixesDirty } from './decode';
 import { getEflags, setEflagsRaw, materializeFlags } from './flags';
 import { deliverEvent, KIND_EXTERNAL, KIND_EXCEPTION } from './interrupts';
 import { interruptAcknowledge } from './imports';
@@ -46,7 +46,7 @@ export function rdpmc(): void {
 
 /** Decode prefixes and execute one instruction. Returns true when the loop must check for stops. */
 @inline function step(): bool {
-  resetPrefixes();
+  if (prefixesDirty) resetPrefixes();
   let count = 0;
   for (;;) {
     const b = fetch8();
@@ -116,8 +116,10 @@ function checkInterrupts(): bool {
 export function run(budget: i32): i32 {
   // A trap out of a previous run() may have left a system access open (see memory.ts).
   endSystemAccess();
-  // The fetch window folds CS's base in; the host may have rewritten the state block since.
+  // The fetch window folds CS's base in; the host may have rewritten the state block since
+  // (S_MODE included, which the prefix defaults come from).
   invalidateFetch();
+  markPrefixesDirty();
   // A vCPU waiting for SIPI runs nothing; INIT and SIPI posted by the machine apply first.
   if (load<u32>(STATE + S_WAIT_FOR_SIPI) | load<u32>(STATE + S_INIT_PENDING) | load<u32>(STATE + S_SIPI_PENDING)) {
     if (!applyStartupSignals()) return STOP_HALT;

@@ -18,7 +18,17 @@ export let effSeg: i32 = DS;
 /** The memory operand decoded last uses ESP as its SIB base (POP r/m adjusts for that). */
 export let eaUsesEspBase: bool = false;
 
+/**
+ * The prefix state differs from the defaults: a prefix was decoded, or S_MODE may have changed
+ * (a CS load, or the host rewrote the state block). Lets unprefixed instructions skip the reset.
+ */
+export let prefixesDirty: bool = true;
+export function markPrefixesDirty(): void {
+  prefixesDirty = true;
+}
+
 export function resetPrefixes(): void {
+  prefixesDirty = false;
   const mode = load<u32>(STATE + S_MODE);
   opsize32 = (mode & 1) != 0;
   addrsize32 = opsize32;
@@ -27,18 +37,23 @@ export function resetPrefixes(): void {
   lockPrefix = false;
 }
 export function prefixOpsize(): void {
+  prefixesDirty = true;
   opsize32 = (load<u32>(STATE + S_MODE) & 1) == 0;
 }
 export function prefixAddrsize(): void {
+  prefixesDirty = true;
   addrsize32 = (load<u32>(STATE + S_MODE) & 1) == 0;
 }
 export function prefixSegment(seg: i32): void {
+  prefixesDirty = true;
   segOverride = seg;
 }
 export function prefixRep(kind: i32): void {
+  prefixesDirty = true;
   repPrefix = kind;
 }
 export function prefixLock(): void {
+  prefixesDirty = true;
   lockPrefix = true;
 }
 

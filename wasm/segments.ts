@@ -1,6 +1,7 @@
 // Segment registers and their descriptor caches: loads in real, virtual-8086 and protected mode
 // with every privilege and type check, and the per-segment offset windows that make the limit
 // and access-rights check of an ordinary access two compares (see SEG_READ_LO in layout.ts).
+import { markPrefixesDirty } from './decode';
 import {
   STATE, S_SEGS, SEG_SIZE, SEG_SELECTOR, SEG_BASE, SEG_LIMIT, SEG_ATTR, SEG_READ_LO, SEG_READ_HI,
   SEG_WRITE_LO, SEG_WRITE_HI, S_FLAT, S_GDTR_BASE, S_GDTR_LIMIT, S_CPL, S_MODE, S_CR0, S_EFLAGS,
@@ -97,10 +98,12 @@ export function setSegmentCache(seg: i32, selector: u32, base: u32, limit: u32, 
   if (seg == CS) {
     const mode = load<u32>(STATE + S_MODE);
     store<u32>(STATE + S_MODE, (mode & ~1) | (attr & A_DB ? 1 : 0));
+    markPrefixesDirty();
     invalidateFetch();
   } else if (seg == SS) {
     const mode = load<u32>(STATE + S_MODE);
     store<u32>(STATE + S_MODE, (mode & ~2) | (attr & A_DB ? 2 : 0));
+    markPrefixesDirty();
   }
 }
 

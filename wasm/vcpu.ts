@@ -9,7 +9,7 @@ import {
 } from './layout';
 import { flushTlb, updateAccessMasks, endSystemAccess, invalidateFetch } from './memory';
 import { setSegmentCache } from './segments';
-import { repPrefix } from './decode';
+import { repPrefix, markPrefixesDirty } from './decode';
 import { initCpu, forgetInstructionRequests } from './cpu';
 import { setEip } from './regs';
 
@@ -31,6 +31,7 @@ export function switchVcpu(saveTo: u32, loadFrom: u32): void {
   memory.copy(saveTo, STATE, STATE_SIZE);
   memory.copy(STATE, loadFrom, STATE_SIZE);
   forgetInstructionRequests();
+  markPrefixesDirty();
   endSystemAccess();
   if (!keepTlb) flushTlb();
   updateAccessMasks();
