@@ -194,7 +194,9 @@ suite('the page input path in headless Chromium', () => {
     expect(hasKeyboardLock ? ['locked', 'failed'] : ['unsupported']).toContain(lockState);
     await page.evaluate(() => document.exitFullscreen());
     await waitFor('full-screen left', () => page.evaluate(() => document.fullscreenElement === null), 5_000);
-    expect(await page.locator('#screen').getAttribute('data-keyboard-lock')).toBe(hasKeyboardLock ? 'unlocked' : 'unsupported');
+    // The page unlocks on the fullscreenchange event, which may come after fullscreenElement is null.
+    const afterState = hasKeyboardLock ? 'unlocked' : 'unsupported';
+    await waitFor(`the keyboard lock state '${afterState}'`, async () => (await page.locator('#screen').getAttribute('data-keyboard-lock')) === afterState, 5_000);
 
     expect(errors).toEqual([]);
     await page.evaluate(() => (window as unknown as { webhvm: Automation }).webhvm.powerOff());
