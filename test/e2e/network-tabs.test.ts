@@ -16,6 +16,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { imagesAvailable, IMAGES } from '../boot/boot-helpers.ts';
 import { serveStatic, type StaticServer } from './static-server.ts';
+import { serialText, typeAndWait, waitSerial } from './page-harness.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '../..');
 const CHROMIUM = '/usr/bin/chromium';
@@ -33,25 +34,6 @@ if (!runnable) console.warn(`test/e2e: skipped: ${CHROMIUM} is missing (apt-get 
 
 // window.webhvm is declared (as the page's Automation) in page.test.ts for every e2e file.
 
-const serial = (page: Page) => page.evaluate(() => window.webhvm.serialText());
-
-async function waitSerial(page: Page, pattern: RegExp, after: number, timeoutMs = 120_000): Promise<RegExpExecArray> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const text = (await serial(page)).slice(after);
-    const match = pattern.exec(text);
-    if (match) return match;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${pattern} on the serial console; serial tail:\n${text.slice(-1500)}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
-
-/** Types `line` on COM1 and waits for `pattern` in what follows; returns the match. */
-async function run(page: Page, line: string, pattern: RegExp, timeoutMs?: number): Promise<RegExpExecArray> {
-  const mark = (await serial(page)).length;
-  await page.evaluate((text) => window.webhvm.serialInput(new TextEncoder().encode(text)), line);
-  return waitSerial(page, pattern, mark, timeoutMs);
-}
 
 suite('two VMs in two tabs on one bridge', () => {
   let outDir: string;
@@ -98,10 +80,10 @@ suite('two VMs in two tabs on one bridge', () => {
   /** Boots to the shell, writes the DHCP script and leases an address; returns the address. */
   async function lease(page: Page): Promise<string> {
     await waitSerial(page, new RegExp(MARKER), 0, BOOT_MS);
-    await waitSerial(page, /\/ # /, (await serial(page)).indexOf(MARKER), 5 * 60_000);
-    await run(page, DHCP_SCRIPT, /\/ # /);
-    const done = await run(page, 'ifconfig eth0 up; udhcpc -i eth0 -s /tmp/dhcp.sh -q -n -t 5 -T 2; echo dhcp-exit-$?\n', /dhcp-exit-(\d+)/, 3 * 60_000);
-    const text = await serial(page);
+    await waitSerial(page, /\/ # /, (await serialText(page)).indexOf(MARKER), 5 * 60_000);
+    await typeAndWait(page, DHCP_SCRIPT, /\/ # /);
+    const done = await typeAndWait(page, 'ifconfig eth0 up; udhcpc -i eth0 -s /tmp/dhcp.sh -q -n -t 5 -T 2; echo dhcp-exit-$?\n', /dhcp-exit-(\d+)/, 3 * 60_000);
+    const text = await serialText(page);
     expect(done[1], text.slice(-1500)).toBe('0');
     const leases = [...text.matchAll(/lease=(\d+\.\d+\.\d+\.\d+)/g)];
     expect(leases.length, text.slice(-1500)).toBeGreaterThan(0);
@@ -118,16 +100,16 @@ suite('two VMs in two tabs on one bridge', () => {
     expect(alphaIp).not.toBe(betaIp);
 
     for (const [page, peer] of [[alpha, betaIp], [beta, alphaIp]] as const) {
-      const pinged = await run(page, `ping -c 2 ${peer}; echo peer-exit-$?\n`, /peer-exit-(\d+)/, 120_000);
-      const out = (await serial(page)).slice(-1500);
+      const pinged = await typeAndWait(page, `ping -c 2 ${peer}; echo peer-exit-$?\n`, /peer-exit-(\d+)/, 120_000);
+      const out = (await serialText(page)).slice(-1500);
       expect(pinged[1], out).toBe('0');
       expect(out).toMatch(new RegExp(`64 bytes from ${peer.replace(/\./g, '\\.')}`));
       expect(out).toMatch(/2 packets transmitted, 2 packets received/);
       expect(out).not.toMatch(/DUP!/);
       // Beta's gateway is the one in alpha's tab, reached across the channel; one gateway, one reply each.
-      const mark = (await serial(page)).length;
-      const gateway = await run(page, 'ping -c 2 10.0.2.2; echo gateway-exit-$?\n', /gateway-exit-(\d+)/, 120_000);
-      const gatewayOut = (await serial(page)).slice(mark);
+      const mark = (await serialText(page)).length;
+      const gateway = await typeAndWait(page, 'ping -c 2 10.0.2.2; echo gateway-exit-$?\n', /gateway-exit-(\d+)/, 120_000);
+      const gatewayOut = (await serialText(page)).slice(mark);
       expect(gateway[1], gatewayOut).toBe('0');
       expect(gatewayOut).toMatch(/2 packets transmitted, 2 packets received/);
       expect(gatewayOut).not.toMatch(/DUP!|duplicates/);

@@ -72,3 +72,26 @@ export async function waitFor<T>(what: string, probe: () => Promise<T | undefine
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 }
+
+/** Everything the page's guest has written to its serial terminal so far. */
+export const serialText = (page: Page): Promise<string> =>
+  page.evaluate(() => (window as unknown as { webhvm: { serialText(): string } }).webhvm.serialText());
+
+/** Waits for `pattern` in the serial output after offset `after`; returns the match. */
+export async function waitSerial(page: Page, pattern: RegExp, after: number, timeoutMs = 120_000): Promise<RegExpExecArray> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const text = (await serialText(page)).slice(after);
+    const match = pattern.exec(text);
+    if (match) return match;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${pattern} on the serial console; serial tail:\n${text.slice(-1500)}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+/** Types `line` on COM1 and waits for `pattern` in what follows; returns the match. */
+export async function typeAndWait(page: Page, line: string, pattern: RegExp, timeoutMs?: number): Promise<RegExpExecArray> {
+  const mark = (await serialText(page)).length;
+  await page.evaluate((text) => (window as unknown as { webhvm: { serialInput(b: Uint8Array): unknown } }).webhvm.serialInput(new TextEncoder().encode(text)), line);
+  return waitSerial(page, pattern, mark, timeoutMs);
+}

@@ -16,7 +16,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { IMAGES, imagesAvailable } from '../boot/boot-helpers.ts';
-import { chromiumRunnable, ROOT, startPageHarness, type PageHarness } from './page-harness.ts';
+import { chromiumRunnable, ROOT, startPageHarness, type PageHarness, serialText, typeAndWait, waitSerial } from './page-harness.ts';
 
 const MARKER = 'WEBHVM-GUEST-READY';
 /** A Linux boot in the page on a busy 2-core machine can take many minutes. */
@@ -31,25 +31,6 @@ if (!chromiumRunnable()) console.warn('test/e2e: skipped: /usr/bin/chromium is m
 
 // window.webhvm is declared (as the page's Automation) in page.test.ts for every e2e file.
 
-const serial = (page: Page) => page.evaluate(() => window.webhvm.serialText());
-
-async function waitSerial(page: Page, pattern: RegExp, after: number, timeoutMs = 120_000): Promise<RegExpExecArray> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    const text = (await serial(page)).slice(after);
-    const match = pattern.exec(text);
-    if (match) return match;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${pattern} on the serial console; serial tail:\n${text.slice(-1500)}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
-}
-
-/** Types `line` on COM1 and waits for `pattern` in what follows; returns the match. */
-async function run(page: Page, line: string, pattern: RegExp, timeoutMs?: number): Promise<RegExpExecArray> {
-  const mark = (await serial(page)).length;
-  await page.evaluate((text) => window.webhvm.serialInput(new TextEncoder().encode(text)), line);
-  return waitSerial(page, pattern, mark, timeoutMs);
-}
 
 interface RelayProcess {
   url: string;
@@ -119,17 +100,17 @@ suite('the page reaches the host through a relay', () => {
     await page.goto(`${harness.server.url}?config=${encodeURIComponent(config)}&relay=${encodeURIComponent(relay.url)}`);
 
     await waitSerial(page, new RegExp(MARKER), 0, BOOT_MS);
-    await waitSerial(page, /\/ # /, (await serial(page)).indexOf(MARKER), 5 * 60_000);
-    await run(page, DHCP_SCRIPT, /\/ # /);
-    const dhcp = await run(page, 'ifconfig eth0 up; udhcpc -i eth0 -s /tmp/dhcp.sh -q -n -t 8 -T 2; echo dhcp-exit-$?\n', /dhcp-exit-(\d+)/, 3 * 60_000);
-    let text = await serial(page);
+    await waitSerial(page, /\/ # /, (await serialText(page)).indexOf(MARKER), 5 * 60_000);
+    await typeAndWait(page, DHCP_SCRIPT, /\/ # /);
+    const dhcp = await typeAndWait(page, 'ifconfig eth0 up; udhcpc -i eth0 -s /tmp/dhcp.sh -q -n -t 8 -T 2; echo dhcp-exit-$?\n', /dhcp-exit-(\d+)/, 3 * 60_000);
+    let text = await serialText(page);
     expect(dhcp[1], text.slice(-1500)).toBe('0');
     // The relay's DHCP server answered, not the page's built-in gateway (10.0.2.x).
     expect(text).toMatch(/lease of 10\.0\.3\.\d+ obtained from 10\.0\.3\.2/);
     expect(text).toMatch(/lease=10\.0\.3\.\d+/);
 
-    const wget = await run(page, `wget -q -O - http://10.0.3.2:${httpPort}/; echo wget-exit-$?\n`, /wget-exit-(\d+)/, 3 * 60_000);
-    text = await serial(page);
+    const wget = await typeAndWait(page, `wget -q -O - http://10.0.3.2:${httpPort}/; echo wget-exit-$?\n`, /wget-exit-(\d+)/, 3 * 60_000);
+    text = await serialText(page);
     expect(wget[1], text.slice(-1500)).toBe('0');
     expect(text).toContain(`${BODY}\r\nwget-exit-0`);
     expect(requests).toBe(1);
