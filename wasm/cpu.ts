@@ -9,29 +9,31 @@ import {
   STOP_BUDGET, STOP_HALT, STOP_RESET, STOP_REQUESTED, EXC_DB, EXC_NM, EXC_GP, CR4_PCE,
 } from './layout';
 import { execute, lockAllowed } from './generated/execute';
-import { opsize32, fetch8, resetPrefixes, prefixOpsize, prefixAddrsize, prefixSegment, prefixRep, prefixLock, lockPrefix, repPrefix, prefixesDirty, markPrefixesDirty } from './decode';
+import { opsize32, fetch8, fetch8At, resetPrefixes, prefixOpsize, prefixAddrsize, prefixSegment, prefixRep, prefixLock, lockPrefix, repPrefix, prefixesDirty, markPrefixesDirty } from './decode';
 import { getEflags, setEflagsRaw, materializeFlags } from './flags';
 import { deliverEvent, KIND_EXTERNAL, KIND_EXCEPTION } from './interrupts';
 import { interruptAcknowledge } from './imports';
 import { flushTlb, updateAccessMasks, invalidateFetch, endSystemAccess } from './memory';
 import { setSegmentCache, isV86 } from './segments';
-import { extraIterations, collectExtraIterations } from './string';
+import { collectExtraIterations } from './string';
 import { ud, gp, raise, NO_ERROR_CODE } from './fault';
 import { reg32, setReg32, EAX, ECX, EDX, getEip, setEip } from './regs';
 import { applyStartupSignals } from './vcpu';
 
-let shadowRequested: bool = false;
 let haltRequested: bool = false;
 
 /** Drop requests an instruction left for the run loop (a vCPU switch or a state load follows). */
 export function forgetInstructionRequests(): void {
-  shadowRequested = false;
   haltRequested = false;
 }
 
-/** The next instruction runs in an interrupt shadow (after STI, MOV SS, POP SS). */
+/**
+ * The next instruction runs in an interrupt shadow (after STI, MOV SS, POP SS). Called last in
+ * those instructions, after anything that can fault; the next boundary sees S_SHADOW, takes no
+ * interrupt and clears it.
+ */
 export function beginInterruptShadow(): void {
-  shadowRequested = true;
+  store<u32>(STATE + S_SHADOW, 1);
 }
 export function halt(): void {
   if ((load<u32>(STATE + S_CR0) & 1) && load<u32>(STATE + S_CPL) != 0) gp(0);
@@ -47,9 +49,41 @@ export function rdpmc(): void {
 /** Decode prefixes and execute one instruction. Returns true when the loop must check for stops. */
 @inline function step(): bool {
   if (prefixesDirty) resetPrefixes();
+  // fetch8At leaves S_EIP one past the byte it read on every path, so EIP stays in a register.
+  let eip = getEip();
+  const b = fetch8At(eip);
+  eip++;
+  let key: u32 = b;
+  if (load<u8>(PREFIX_BYTES + b)) {
+    key = decodePrefixed(b);
+    eip = getEip();
+  } else if (b == 0x0f) {
+    key = 0x100 | fetch8At(eip);
+    eip++;
+  }
+  return execute(key | opsizeBit(), eip);
+}
+
+/** 1 for the prefix bytes 26 2E 36 3E 64-67 F0 F2 F3: one load tells an opcode from a prefix. */
+const PREFIX_BYTES = memory.data<u8>([
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 1, 0,
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  0, 0, 0, 0, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+]);
+
+/**
+ * Applies the prefix `first` and those after it; returns the opcode key that follows them
+ * (0F map = 0x100 | byte), with a LOCK prefix checked against it.
+ */
+function decodePrefixed(first: u32): u32 {
+  let b = first;
   let count = 0;
   for (;;) {
-    const b = fetch8();
     switch (b) {
       case 0x26: prefixSegment(ES); break;
       case 0x2e: prefixSegment(CS); break;
@@ -63,16 +97,16 @@ export function rdpmc(): void {
       case 0xf2: prefixRep(2); break;
       case 0xf3: prefixRep(1); break;
       default: {
-        let key: u32 = b;
-        if (b == 0x0f) key = 0x100 | fetch8();
+        const key: u32 = b == 0x0f ? 0x100 | fetch8() : b;
         if (lockPrefix) checkLock(key);
-        return execute(key | opsizeBit());
+        return key;
       }
     }
     // An instruction is at most 15 bytes long.
     if (++count >= 14) gp(0);
+    b = fetch8();
   }
-  return false;
+  return 0;
 }
 
 @inline function opsizeBit(): u32 {
@@ -125,6 +159,8 @@ export function run(budget: i32): i32 {
     if (!applyStartupSignals()) return STOP_HALT;
   }
   let retired: i32 = 0;
+  // The instruction counter is counted + retired throughout (stepWithChecks keeps it so).
+  const counted = load<u64>(STATE + S_INSTRUCTIONS);
   let reason = STOP_BUDGET;
   if (load<u32>(STATE + S_HALTED)) {
     if (!checkInterruptsWhileHalted()) {
@@ -146,14 +182,15 @@ export function run(budget: i32): i32 {
     store<u32>(STATE + S_PREV_EIP, getEip());
     const check = step();
     retired++;
-    store<u64>(STATE + S_INSTRUCTIONS, load<u64>(STATE + S_INSTRUCTIONS) + 1);
-    if (extraIterations) retired += countExtraIterations();
     if (check) {
+      // REP string instructions come here (their rows stop) with their extra iterations.
+      retired += <i32>collectExtraIterations();
+      store<u64>(STATE + S_INSTRUCTIONS, counted + <u64>retired);
       reason = afterStoppingInstruction();
       if (reason != STOP_BUDGET) break;
-    } else if (shadowRequested) {
-      shadowRequested = false;
-      store<u32>(STATE + S_SHADOW, 1);
+    } else {
+      // Only this loop changes the counter while run() runs: a store per instruction, no load.
+      store<u64>(STATE + S_INSTRUCTIONS, counted + <u64>retired);
     }
   }
   materializeFlags();
@@ -162,19 +199,8 @@ export function run(budget: i32): i32 {
 
 let lastRetired: i32 = 0;
 
-/** Adds the extra REP iterations the last instruction ran to the counter; returns how many. */
-function countExtraIterations(): i32 {
-  const extra = collectExtraIterations();
-  store<u64>(STATE + S_INSTRUCTIONS, load<u64>(STATE + S_INSTRUCTIONS) + <u64>extra);
-  return <i32>extra;
-}
-
-/** After an instruction that asked for a stop check: shadow, HLT, a device's stop request. */
+/** After an instruction that asked for a stop check: HLT, a device's stop request. */
 function afterStoppingInstruction(): i32 {
-  if (shadowRequested) {
-    shadowRequested = false;
-    store<u32>(STATE + S_SHADOW, 1);
-  }
   if (haltRequested) {
     haltRequested = false;
     store<u32>(STATE + S_HALTED, 1);
@@ -202,16 +228,12 @@ function stepWithChecks(): i32 {
   store<u32>(STATE + S_PREV_EIP, getEip());
   const trap = (load<u32>(STATE + S_EFLAGS) & TF) != 0;
   const check = step();
-  lastRetired = 1;
-  store<u64>(STATE + S_INSTRUCTIONS, load<u64>(STATE + S_INSTRUCTIONS) + 1);
-  if (extraIterations) lastRetired += countExtraIterations();
+  lastRetired = 1 + <i32>collectExtraIterations();
+  store<u64>(STATE + S_INSTRUCTIONS, load<u64>(STATE + S_INSTRUCTIONS) + <u64>lastRetired);
   let reason = STOP_BUDGET;
   if (check) {
     reason = afterStoppingInstruction();
     if (reason != STOP_BUDGET) return reason;
-  } else if (shadowRequested) {
-    shadowRequested = false;
-    store<u32>(STATE + S_SHADOW, 1);
   }
   if (trap && !load<u32>(STATE + S_SHADOW)) {
     // Single-step trap after the instruction that ran with TF set.
@@ -267,7 +289,6 @@ export function resetCpu(): void {
   store<u64>(STATE + S_APIC_BASE, 0xfee0_0800 | (index == 0 ? 0x100 : 0));
   // Application processors wait for a start-up IPI; vCPU 0 is the bootstrap processor.
   store<u32>(STATE + S_WAIT_FOR_SIPI, index != 0 ? 1 : 0);
-  shadowRequested = false;
   haltRequested = false;
   updateAccessMasks();
   flushTlb();

@@ -60,7 +60,7 @@ export function prefixLock(): void {
 // ---- Fetch ----
 
 /** Slow fetch: CS limit check, then the page translation; caches the page for the fast path. */
-function fetchRefill(): u32 {
+export function fetchRefill(): u32 {
   const eip = getEip();
   const csLimit = load<u32>(STATE + S_SEGS + CS * 0x20 + SEG_LIMIT);
   if (eip > csLimit) gp(0);
@@ -77,30 +77,48 @@ function fetchRefill(): u32 {
   }
   return fetchRefill();
 }
-export function fetch16(): u32 {
-  const lo = fetch8();
-  return lo | (fetch8() << 8);
+// The *At fetches take the EIP their caller already holds (it must equal S_EIP): decoding then
+// never reloads EIP from the state block, where each reload waits for the store before it.
+@inline export function fetch8At(eip: u32): u32 {
+  if (eip - fetchStart < fetchLen) {
+    setEip(eip + 1);
+    return <u32>load<u8>(fetchDelta + eip);
+  }
+  return fetchRefill();
 }
-export function fetch32(): u32 {
-  const eip = getEip();
+export function fetch16At(eip: u32): u32 {
+  const lo = fetch8At(eip);
+  return lo | (fetch8At(eip + 1) << 8);
+}
+@inline export function fetch32At(eip: u32): u32 {
   if (eip - fetchStart < fetchLen4) {
     setEip(eip + 4);
     return load<u32>(fetchDelta + eip);
   }
-  const b0 = fetch8();
-  const b1 = fetch8();
-  const b2 = fetch8();
-  return b0 | (b1 << 8) | (b2 << 16) | (fetch8() << 24);
+  return fetch32Slow(eip);
+}
+function fetch32Slow(eip: u32): u32 {
+  const b0 = fetch8At(eip);
+  const b1 = fetch8At(eip + 1);
+  const b2 = fetch8At(eip + 2);
+  return b0 | (b1 << 8) | (b2 << 16) | (fetch8At(eip + 3) << 24);
+}
+export function fetch16(): u32 {
+  return fetch16At(getEip());
+}
+export function fetch32(): u32 {
+  return fetch32At(getEip());
 }
 
 // ---- Effective addresses ----
 
-/** Decode the memory operand of `modrm` (mod != 3): consumes SIB and displacement, sets effSeg. */
-export function decodeEa(modrm: u32): u32 {
+/** Decode the memory operand of `modrm` (mod != 3) fetched just before `eip`: consumes SIB and displacement, sets effSeg. */
+export function decodeEa(modrm: u32, eip: u32): u32 {
   const mod = modrm >> 6;
   const rm = modrm & 7;
   let seg: i32 = DS;
   let ea: u32;
+  let ip = eip;
   eaUsesEspBase = false;
   if (!addrsize32) {
     switch (rm) {
@@ -111,21 +129,23 @@ export function decodeEa(modrm: u32): u32 {
       case 4: ea = reg16(6); break;
       case 5: ea = reg16(7); break;
       case 6:
-        if (mod == 0) ea = fetch16();
+        if (mod == 0) { ea = fetch16At(ip); ip += 2; }
         else { ea = reg16(5); seg = SS; }
         break;
       default: ea = reg16(3); break;
     }
-    if (mod == 1) ea += <u32>(<i32>(<i8>fetch8()));
-    else if (mod == 2) ea += fetch16();
+    if (mod == 1) ea += <u32>(<i32>(<i8>fetch8At(ip)));
+    else if (mod == 2) ea += fetch16At(ip);
     ea &= 0xffff;
   } else {
     if (rm == 4) {
-      const sib = fetch8();
+      const sib = fetch8At(ip);
+      ip++;
       const base = sib & 7;
       const index = (sib >> 3) & 7;
       if (base == 5 && mod == 0) {
-        ea = fetch32();
+        ea = fetch32At(ip);
+        ip += 4;
       } else {
         ea = reg32(base);
         if (base == 4 || base == 5) seg = SS;
@@ -133,13 +153,14 @@ export function decodeEa(modrm: u32): u32 {
       }
       if (index != 4) ea += reg32(index) << (sib >> 6);
     } else if (rm == 5 && mod == 0) {
-      ea = fetch32();
+      ea = fetch32At(ip);
+      ip += 4;
     } else {
       ea = reg32(rm);
       if (rm == 5) seg = SS;
     }
-    if (mod == 1) ea += <u32>(<i32>(<i8>fetch8()));
-    else if (mod == 2) ea += fetch32();
+    if (mod == 1) ea += <u32>(<i32>(<i8>fetch8At(ip)));
+    else if (mod == 2) ea += fetch32At(ip);
   }
   effSeg = segOverride >= 0 ? segOverride : seg;
   return ea;

@@ -50,27 +50,40 @@ function body(row: OpcodeRow, opcode: number, o32: boolean, form: 'reg' | 'mem' 
   const S = instructionSize(ops, o32);
   const lines: string[] = [];
   const exec = row.exec;
-  if (form === 'mem') lines.push('let ea = decodeEa(modrm);', 'const seg = effSeg;');
+  if (form === 'mem') lines.push('let ea = decodeEa(modrm, eip + 1);', 'const seg = effSeg;');
   if (form === 'mem' && row.popDestination) lines.push(`if (eaUsesEspBase) ea = addrMask(ea + ${o32 ? 4 : 2});`);
-  // Immediates follow the ModRM/SIB/displacement bytes, in operand order.
+  // Immediates follow the ModRM/SIB/displacement bytes, in operand order. Where their position
+  // is known here (no displacement before them), they are fetched at it (see fetch8At).
+  let at = form === 'reg' ? 1 : 0;
+  const fetch = (bytes: 1 | 2 | 4): string => {
+    const name = `fetch${bytes * 8}`;
+    if (form === 'mem') return `${name}()`;
+    const e = `${name}At(${at ? `eip + ${at}` : 'eip'})`;
+    at += bytes;
+    return e;
+  };
   const imm: string[] = [];
   ops.forEach((op, i) => {
     const n = i + 1;
     if (op.kind === 'I') {
       let e: string;
-      if (op.signExtended) e = o32 ? '<u32>(<i32>(<i8>fetch8()))' : '<u32>(<i32>(<i8>fetch8())) & 0xffff';
-      else if (op.size === 8) e = 'fetch8()';
-      else if (op.size === 16) e = 'fetch16()';
-      else if (op.size === 32) e = 'fetch32()';
-      else e = o32 ? 'fetch32()' : 'fetch16()';
+      if (op.signExtended) e = o32 ? `<u32>(<i32>(<i8>${fetch(1)}))` : `<u32>(<i32>(<i8>${fetch(1)})) & 0xffff`;
+      else if (op.size === 8) e = fetch(1);
+      else if (op.size === 16) e = fetch(2);
+      else if (op.size === 32) e = fetch(4);
+      else e = o32 ? fetch(4) : fetch(2);
       imm.push(`const i${n}: u32 = ${e};`);
     } else if (op.kind === 'J') {
-      const e = op.size === 8 ? '<u32>(<i32>(<i8>fetch8()))' : o32 ? 'fetch32()' : '<u32>(<i32>(<i16>fetch16()))';
+      const e = op.size === 8 ? `<u32>(<i32>(<i8>${fetch(1)}))` : o32 ? fetch(4) : `<u32>(<i32>(<i16>${fetch(2)}))`;
       imm.push(`const i${n}: u32 = ${e};`);
     } else if (op.kind === 'A') {
-      imm.push(`const i${n}: u32 = ${o32 ? 'fetch32()' : 'fetch16()'};`, `const i${n}s: u32 = fetch16();`);
+      imm.push(`const i${n}: u32 = ${o32 ? fetch(4) : fetch(2)};`, `const i${n}s: u32 = ${fetch(2)};`);
     } else if (op.kind === 'O') {
-      imm.push('let ea: u32 = addrsize32 ? fetch32() : fetch16();', 'const seg = dataSeg();');
+      // Its size depends on the address size: later fetches (none in the table) would not know where they are.
+      const start = at;
+      const o32Form = fetch(4);
+      at = start;
+      imm.push(`let ea: u32 = addrsize32 ? ${o32Form} : ${fetch(2)};`, 'const seg = dataSeg();');
     }
   });
   lines.push(...imm);
@@ -202,7 +215,7 @@ function groupCode(rows: Variant[], o32: boolean): string {
     }
     cases.push(`case ${ext}: {\n${indent(code)}\n  ${terminator(vs.map((v) => v.row))}\n}`);
   }
-  return `const modrm = fetch8();\nswitch ((modrm >> 3) & 7) {\n${indent(cases.join('\n'))}\n  default: ud();\n}\nreturn false;`;
+  return `const modrm = fetch8At(eip);\nswitch ((modrm >> 3) & 7) {\n${indent(cases.join('\n'))}\n  default: ud();\n}\nreturn false;`;
 }
 
 function generate(): string {
@@ -228,7 +241,7 @@ function generate(): string {
       if (grouped) code = groupCode(variants, o32);
       else {
         const v = variants[0];
-        const modrm = needsModrm(v.row) ? 'const modrm = fetch8();\n' : '';
+        const modrm = needsModrm(v.row) ? 'const modrm = fetch8At(eip);\n' : '';
         code = `${modrm}${rowCode(v.row, opcode, o32)}\n${terminator([v.row])}`;
       }
       const labels = sizeDependent ? `case 0x${key.toString(16)}:` : `case 0x${opcode.toString(16)}: case 0x${(opcode | 0x200).toString(16)}:`;
@@ -249,7 +262,7 @@ function generate(): string {
   const codeOnly = allCode.replace(/\/\/.*$/gm, '');
   for (const m of codeOnly.matchAll(/(?<![.\w$])([A-Za-z_]\w*)\b/g)) {
     const id = m[1];
-    if (BUILTINS.has(id) || declared.has(id) || /^(o|i|lin)\d/.test(id) || id === 'case' || id === 'switch' || id === 'default' || id === 'break') continue;
+    if (BUILTINS.has(id) || declared.has(id) || /^(o|i|lin)\d/.test(id) || id === 'eip' || id === 'case' || id === 'switch' || id === 'default' || id === 'break') continue;
     identifiers.add(id);
   }
   return [
@@ -257,7 +270,7 @@ function generate(): string {
     `import { ${[...identifiers].sort().join(', ')} } from '../handlers';`,
     '',
     '/** Execute the instruction whose opcode key (0F map = 0x100 | byte, 32-bit operand size = 0x200) was just fetched. Returns true when the run loop must check for a stop. */',
-    'export function execute(key: u32): bool {',
+    'export function execute(key: u32, eip: u32): bool {',
     '  switch (key) {',
     indent(allCode, 4),
     '    default: ud();',

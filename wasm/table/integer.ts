@@ -70,7 +70,8 @@ for (const [op, mn, kind, size] of strings) {
   const flags = kind === 'STR_CMPS' || kind === 'STR_SCAS' ? 'OSZAPC' : undefined;
   add({
     opcode: op, mnemonic: mn, exec: `stringOp(${kind}, ${size === 'b' ? 1 : '$O ? 4 : 2'});`, flags,
-    operands: size === 'b' ? ['Xb'] : ['Xv'], test: io ? undefined : 'string', stops: io,
+    // stops: the run loop counts a REP's extra iterations on its check path.
+    operands: size === 'b' ? ['Xb'] : ['Xv'], test: io ? undefined : 'string', stops: true,
   });
 }
 

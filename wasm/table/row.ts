@@ -34,7 +34,7 @@ export interface OpcodeRow {
   lock?: boolean;
   /** Random tester class: which generator may produce it (absent: not generated). */
   test?: 'int' | 'string' | 'bcd' | 'x87' | 'mmx';
-  /** The instruction can stop the run loop (HLT, I/O, mode changes): generator adds a check. */
+  /** The instruction can stop the run loop (HLT, I/O, mode changes) or retire more than one (REP): generator adds a check. */
   stops?: boolean;
   /** Code run after the operand write-back (commits that must follow a possibly faulting write). */
   post?: string;
