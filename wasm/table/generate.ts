@@ -54,10 +54,11 @@ function body(row: OpcodeRow, opcode: number, o32: boolean, form: 'reg' | 'mem' 
   if (form === 'mem' && row.popDestination) lines.push(`if (eaUsesEspBase) ea = addrMask(ea + ${o32 ? 4 : 2});`);
   // Immediates follow the ModRM/SIB/displacement bytes, in operand order. Where their position
   // is known here (no displacement before them), they are fetched at it (see fetch8At).
-  let at = form === 'reg' ? 1 : 0;
+  // `at`: their offset from `eip`, or -1 once it depends on the address size.
+  let at = form === 'mem' ? -1 : form === 'reg' ? 1 : 0;
   const fetch = (bytes: 1 | 2 | 4): string => {
     const name = `fetch${bytes * 8}`;
-    if (form === 'mem') return `${name}()`;
+    if (at < 0) return `${name}()`;
     const e = `${name}At(${at ? `eip + ${at}` : 'eip'})`;
     at += bytes;
     return e;
@@ -79,11 +80,11 @@ function body(row: OpcodeRow, opcode: number, o32: boolean, form: 'reg' | 'mem' 
     } else if (op.kind === 'A') {
       imm.push(`const i${n}: u32 = ${o32 ? fetch(4) : fetch(2)};`, `const i${n}s: u32 = ${fetch(2)};`);
     } else if (op.kind === 'O') {
-      // Its size depends on the address size: later fetches (none in the table) would not know where they are.
       const start = at;
-      const o32Form = fetch(4);
+      const offset32 = fetch(4);
       at = start;
-      imm.push(`let ea: u32 = addrsize32 ? ${o32Form} : ${fetch(2)};`, 'const seg = dataSeg();');
+      imm.push(`let ea: u32 = addrsize32 ? ${offset32} : ${fetch(2)};`, 'const seg = dataSeg();');
+      at = -1;
     }
   });
   lines.push(...imm);
