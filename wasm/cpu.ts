@@ -15,7 +15,7 @@ import { deliverEvent, KIND_EXTERNAL, KIND_EXCEPTION } from './interrupts';
 import { interruptAcknowledge } from './imports';
 import { flushTlb, updateAccessMasks, invalidateFetch, endSystemAccess } from './memory';
 import { setSegmentCache, isV86 } from './segments';
-import { collectExtraIterations } from './string';
+import { collectExtraRetired } from './retired';
 import { ud, gp, raise, NO_ERROR_CODE } from './fault';
 import { reg32, setReg32, EAX, ECX, EDX, getEip, setEip } from './regs';
 import { applyStartupSignals } from './vcpu';
@@ -183,8 +183,8 @@ export function run(budget: i32): i32 {
     const check = step();
     retired++;
     if (check) {
-      // REP string instructions come here (their rows stop) with their extra iterations.
-      retired += <i32>collectExtraIterations();
+      // Instructions that count more than one (REP, PAUSE) stop, so their extra count is taken here.
+      retired += <i32>collectExtraRetired();
       store<u64>(STATE + S_INSTRUCTIONS, counted + <u64>retired);
       reason = afterStoppingInstruction();
       if (reason != STOP_BUDGET) break;
@@ -228,7 +228,7 @@ function stepWithChecks(): i32 {
   store<u32>(STATE + S_PREV_EIP, getEip());
   const trap = (load<u32>(STATE + S_EFLAGS) & TF) != 0;
   const check = step();
-  lastRetired = 1 + <i32>collectExtraIterations();
+  lastRetired = 1 + <i32>collectExtraRetired();
   store<u64>(STATE + S_INSTRUCTIONS, load<u64>(STATE + S_INSTRUCTIONS) + <u64>lastRetired);
   let reason = STOP_BUDGET;
   if (check) {

@@ -2,6 +2,7 @@
 // 32-bit addressing, and the direction flag. A REP string instruction runs a bounded number of
 // iterations per step and then restarts itself, so interrupts and the run budget are honoured
 // in the middle of a long copy, as on the hardware.
+import { addRetired } from './retired';
 import { STATE, S_EFLAGS, S_PREV_EIP, DF, ES } from './layout';
 import { reg32, setReg32, reg8, setReg8, reg16, setReg16, EAX, ECX, EDX, ESI, EDI, setEip } from './regs';
 import { addrsize32, repPrefix, dataSeg } from './decode';
@@ -15,17 +16,6 @@ import { portIn, portOut } from './imports';
 
 /** Iterations of a REP instruction done before it yields to interrupts and the budget. */
 const REP_CHUNK: u32 = 4096;
-/**
- * Iterations of REP string instructions beyond the first since the run loop last collected
- * them: each iteration counts as one retired instruction (budget, guest time, TSC).
- */
-export let extraIterations: u32 = 0;
-export function collectExtraIterations(): u32 {
-  const n = extraIterations;
-  extraIterations = 0;
-  return n;
-}
-
 @inline function delta(bytes: u32): u32 {
   return load<u32>(STATE + S_EFLAGS) & DF ? 0 - bytes : bytes;
 }
@@ -114,7 +104,8 @@ export function stringOp(kind: i32, size: u32): void {
       break;
     }
   }
-  if (n > 1) extraIterations += n - 1;
+  // Each iteration counts as one retired instruction.
+  if (n > 1) addRetired(n - 1);
 }
 
 /** Elements a segment window allows from offset `off` on (0 if the first one is outside it). */

@@ -12,6 +12,7 @@ import { setSegmentCache } from './segments';
 import { repPrefix, markPrefixesDirty } from './decode';
 import { initCpu, forgetInstructionRequests } from './cpu';
 import { setEip } from './regs';
+import { addRetired } from './retired';
 
 /** True when two state blocks translate linear addresses alike, so TLB entries stay valid. */
 function sameTranslation(other: u32): bool {
@@ -64,7 +65,18 @@ export function applyStartupSignals(): bool {
   return load<u32>(STATE + S_WAIT_FOR_SIPI) == 0;
 }
 
+/**
+ * How many instruction-times PAUSE takes. Real CPUs take 10 to 140 cycles; here a spin-wait
+ * loop gives up about a microsecond of guest time per PAUSE (10 ns per instruction-time in
+ * virtual time), so a TSC-timed delay loop such as Linux's udelay spins about eight times fewer
+ * rounds for the same delay. Like a hypervisor's pause-loop exit, it costs a waiting guest
+ * nothing it could observe except the count of its own spins.
+ */
+const PAUSE_INSTRUCTION_TIMES: u32 = 100;
+
 /** NOP, and with an F3 prefix PAUSE: a spin-wait hint that ends run() when the machine asks. */
 export function pause(): void {
-  if (repPrefix == 1 && load<u32>(STATE + S_PAUSE_EXIT)) store<u32>(STATE + S_STOP_REQUEST, 1);
+  if (repPrefix != 1) return;
+  addRetired(PAUSE_INSTRUCTION_TIMES - 1);
+  if (load<u32>(STATE + S_PAUSE_EXIT)) store<u32>(STATE + S_STOP_REQUEST, 1);
 }

@@ -79,5 +79,26 @@ handler:
 `));
     expect(r.values).toEqual([0x22222222, 0x6ffc]);
   });
-});
 
+  it('counts PAUSE as 100 instruction-times and NOP as one (the TSC follows the count)', () => {
+    const r = runBare(rom(`
+  rdtsc
+  mov ebx, eax
+  times 10 nop
+  rdtsc
+  sub eax, ebx
+  out 0xf0, eax
+  rdtsc
+  mov ebx, eax
+  times 10 pause
+  rdtsc
+  sub eax, ebx
+  out 0xf0, eax
+  out 0xf4, al
+`));
+    expect(r.stop).toBe('exit');
+    const [nops, pauses] = r.values;
+    expect(nops).toBeGreaterThanOrEqual(10);
+    expect(pauses - nops).toBe(10 * 99);
+  });
+});
