@@ -24,11 +24,14 @@ const common = [
   '--enable', 'threads',
   '--exportRuntime',
 ];
-const wanted = process.argv.includes('--debug-only') ? ['debug'] : ['release', 'debug'];
+// --release-to <file>: only the release build, written to <file> (to compare builds, see
+// bench/compare-cores.ts).
+const releaseTo = process.argv.includes('--release-to') ? process.argv[process.argv.indexOf('--release-to') + 1] : undefined;
+const wanted = process.argv.includes('--debug-only') ? ['debug'] : releaseTo ? ['release'] : ['release', 'debug'];
 for (const kind of wanted) {
   const args = kind === 'release'
-    ? [...common, '-O3', '--noAssert', '--outFile', join(out, 'cpu.wasm')]
+    ? [...common, '-O3', '--noAssert', '--outFile', releaseTo ?? join(out, 'cpu.wasm')]
     : [...common, '--debug', '--sourceMap', '--outFile', join(out, 'cpu.debug.wasm')];
   execFileSync(process.execPath, [asc, ...args], { cwd: root, stdio: 'inherit' });
 }
-console.log(`built ${wanted.map((k) => (k === 'release' ? 'build/cpu.wasm' : 'build/cpu.debug.wasm')).join(', ')}`);
+console.log(`built ${wanted.map((k) => (k === 'release' ? releaseTo ?? 'build/cpu.wasm' : 'build/cpu.debug.wasm')).join(', ')}`);

@@ -1,0 +1,40 @@
+/**
+ * A/B comparison of two or more builds of the core on one workload, in one process: the cores
+ * take turns, round after round, so load from other processes falls on all of them alike.
+ * Prints each core's median CPU time per measured phase and its MIPS.
+ *
+ *   npx tsx bench/compare-cores.ts before.wasm after.wasm [--workload alu] [--rounds 6]
+ *
+ * Build a core to a file of its own with the release flags of wasm/build.mjs (see BENCHMARKS.md).
+ */
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { WORKLOADS, buildWorkload } from './workloads.ts';
+import { runWebHvm } from './webhvm.ts';
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: { workload: { type: 'string', default: 'alu' }, rounds: { type: 'string', default: '6' } },
+});
+const workload = WORKLOADS.find((w) => w.name === values.workload);
+if (!workload) throw new Error(`unknown workload ${values.workload}; choose from ${WORKLOADS.map((w) => w.name).join(', ')}`);
+if (positionals.length < 2) throw new Error('give at least two .wasm cores to compare');
+const rounds = Math.max(2, Number(values.rounds));
+
+const image = buildWorkload(workload, workload.outer, 3);
+const cores = positionals.map((file) => ({ file, module: new WebAssembly.Module(readFileSync(file)), cpuMs: [] as number[] }));
+const instructions = workload.phaseInstructions(workload.outer);
+for (let round = 0; round < rounds; round++) {
+  for (const core of cores) {
+    const result = runWebHvm(image, { module: core.module });
+    if (result.phases.length === 0) throw new Error(`${core.file}: no measured phase (${result.stop})`);
+    // The first round and each run's first phase warm up (tier-up to optimised code).
+    if (round > 0) core.cpuMs.push(...result.phases.slice(1).map((p) => p.cpuMs));
+  }
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+for (const core of cores) {
+  const ms = median(core.cpuMs);
+  console.log(`${core.file}: median ${ms.toFixed(1)} CPU ms per phase (min ${Math.min(...core.cpuMs).toFixed(1)}, n=${core.cpuMs.length}) = ${(instructions / ms / 1000).toFixed(1)} MIPS`);
+}
