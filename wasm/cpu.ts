@@ -47,10 +47,10 @@ export function rdpmc(): void {
 }
 
 /** Decode prefixes and execute one instruction. Returns true when the loop must check for stops. */
-@inline function step(): bool {
+@inline function step(start: u32): bool {
   if (prefixesDirty) resetPrefixes();
   // fetch8At leaves S_EIP one past the byte it read on every path, so EIP stays in a register.
-  let eip = getEip();
+  let eip = start;
   const b = fetch8At(eip);
   eip++;
   let key: u32 = b;
@@ -171,7 +171,8 @@ export function run(budget: i32): i32 {
   while (retired < budget) {
     // One test for everything rare at an instruction boundary: an interrupt shadow to end,
     // a pending INTR or NMI, and TF (single-step).
-    const attention = load<u32>(STATE + S_SHADOW) | load<u32>(STATE + S_INTR) | load<u32>(STATE + S_NMI_PENDING)
+    // (S_INTR and S_NMI_PENDING are neighbours: one 64-bit load reads both.)
+    const attention = <u32>(load<u64>(STATE + S_INTR) != 0) | load<u32>(STATE + S_SHADOW)
       | (load<u32>(STATE + S_EFLAGS) & TF);
     if (attention) {
       reason = stepWithChecks();
@@ -179,8 +180,9 @@ export function run(budget: i32): i32 {
       if (reason != STOP_BUDGET) break;
       continue;
     }
-    store<u32>(STATE + S_PREV_EIP, getEip());
-    const check = step();
+    const eip = getEip();
+    store<u32>(STATE + S_PREV_EIP, eip);
+    const check = step(eip);
     retired++;
     if (check) {
       // Instructions that count more than one (REP, PAUSE) stop, so their extra count is taken here.
@@ -225,9 +227,10 @@ function stepWithChecks(): i32 {
     checkInterrupts();
   }
   lastRetired = 0;
-  store<u32>(STATE + S_PREV_EIP, getEip());
+  const eip = getEip();
+  store<u32>(STATE + S_PREV_EIP, eip);
   const trap = (load<u32>(STATE + S_EFLAGS) & TF) != 0;
-  const check = step();
+  const check = step(eip);
   lastRetired = 1 + <i32>collectExtraRetired();
   store<u64>(STATE + S_INSTRUCTIONS, load<u64>(STATE + S_INSTRUCTIONS) + <u64>lastRetired);
   let reason = STOP_BUDGET;
