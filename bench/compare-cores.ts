@@ -3,7 +3,12 @@
  * take turns, round after round, so load from other processes falls on all of them alike.
  * Prints each core's median CPU time per measured phase and its MIPS.
  *
- *   npx tsx bench/compare-cores.ts before.wasm after.wasm [--workload alu] [--rounds 6]
+ *   node --no-liftoff --import tsx bench/compare-cores.ts before.wasm after.wasm [--workload alu] [--rounds 6]
+ *
+ * --no-liftoff makes V8 compile the core with its optimising compiler at once, so no phase runs
+ * baseline code while the big dispatcher tiers up in the background (which takes longer for a
+ * bigger dispatcher and would favour the smaller build). Differences under about 5% are noise
+ * on a shared machine: repeat with the order of the cores reversed before believing one.
  *
  * Build a core to a file of its own with the release flags of wasm/build.mjs (see BENCHMARKS.md).
  */
@@ -22,11 +27,13 @@ if (positionals.length < 2) throw new Error('give at least two .wasm cores to co
 const rounds = Math.max(2, Number(values.rounds));
 
 const image = buildWorkload(workload, workload.outer, 3);
-const cores = positionals.map((file) => ({ file, module: new WebAssembly.Module(readFileSync(file)), cpuMs: [] as number[] }));
+const cores = positionals.map((file) => ({ file, bytes: readFileSync(file), cpuMs: [] as number[] }));
 const instructions = workload.phaseInstructions(workload.outer);
 for (let round = 0; round < rounds; round++) {
   for (const core of cores) {
-    const result = runWebHvm(image, { module: core.module });
+    // A fresh compile each round: where V8 places the code shifts speed by a few per cent, so one
+    // compile per core would compare placements as much as cores.
+    const result = runWebHvm(image, { module: new WebAssembly.Module(core.bytes) });
     if (result.phases.length === 0) throw new Error(`${core.file}: no measured phase (${result.stop})`);
     // The first round and each run's first phase warm up (tier-up to optimised code).
     if (round > 0) core.cpuMs.push(...result.phases.slice(1).map((p) => p.cpuMs));
