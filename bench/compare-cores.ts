@@ -10,7 +10,7 @@
  * bigger dispatcher and would favour the smaller build). Differences under about 5% are noise
  * on a shared machine: repeat with the order of the cores reversed before believing one.
  *
- * Build a core to a file of its own with the release flags of wasm/build.mjs (see BENCHMARKS.md).
+ * Build each core to a file of its own with `node wasm/build.mjs --release-to <file>`.
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';

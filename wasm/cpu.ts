@@ -226,7 +226,6 @@ function stepWithChecks(): i32 {
   } else if (load<u32>(STATE + S_INTR) | load<u32>(STATE + S_NMI_PENDING)) {
     checkInterrupts();
   }
-  lastRetired = 0;
   const eip = getEip();
   store<u32>(STATE + S_PREV_EIP, eip);
   const trap = (load<u32>(STATE + S_EFLAGS) & TF) != 0;

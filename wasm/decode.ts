@@ -60,7 +60,7 @@ export function prefixLock(): void {
 // ---- Fetch ----
 
 /** Slow fetch: CS limit check, then the page translation; caches the page for the fast path. */
-export function fetchRefill(): u32 {
+function fetchRefill(): u32 {
   const eip = getEip();
   const csLimit = load<u32>(STATE + S_SEGS + CS * 0x20 + SEG_LIMIT);
   if (eip > csLimit) gp(0);
@@ -69,14 +69,6 @@ export function fetchRefill(): u32 {
   return b;
 }
 
-@inline export function fetch8(): u32 {
-  const eip = getEip();
-  if (eip - fetchStart < fetchLen) {
-    setEip(eip + 1);
-    return <u32>load<u8>(fetchDelta + eip);
-  }
-  return fetchRefill();
-}
 // The *At fetches take the EIP their caller already holds (it must equal S_EIP): decoding then
 // never reloads EIP from the state block, where each reload waits for the store before it.
 @inline export function fetch8At(eip: u32): u32 {
@@ -102,6 +94,9 @@ function fetch32Slow(eip: u32): u32 {
   const b1 = fetch8At(eip + 1);
   const b2 = fetch8At(eip + 2);
   return b0 | (b1 << 8) | (b2 << 16) | (fetch8At(eip + 3) << 24);
+}
+@inline export function fetch8(): u32 {
+  return fetch8At(getEip());
 }
 export function fetch16(): u32 {
   return fetch16At(getEip());
